@@ -173,7 +173,7 @@ CREATE TABLE reporting.annual_plans (
     plan_year               integer NOT NULL,
     revision                integer NOT NULL,
     planned_investment_yuan bigint NOT NULL,
-    planned_start_period    text NOT NULL,
+    planned_start_period    text,
     reason                  text,
     is_current              boolean NOT NULL,
     recorded_at             timestamptz NOT NULL,
@@ -184,7 +184,7 @@ COMMENT ON COLUMN reporting.annual_plans.project_id IS 'Project. 项目编号';
 COMMENT ON COLUMN reporting.annual_plans.plan_year IS 'Plan year. 计划年度';
 COMMENT ON COLUMN reporting.annual_plans.revision IS '0 for the original plan, 1, 2, … for revisions. 调整次数';
 COMMENT ON COLUMN reporting.annual_plans.planned_investment_yuan IS 'Planned investment this year, in yuan. 本年计划投资（元）';
-COMMENT ON COLUMN reporting.annual_plans.planned_start_period IS 'Planned start month (YYYY-MM). 计划开工月份';
+COMMENT ON COLUMN reporting.annual_plans.planned_start_period IS 'Planned start month (YYYY-MM); null for a project already under way. 计划开工月份';
 COMMENT ON COLUMN reporting.annual_plans.reason IS 'Reason for a revision. 调整原因';
 COMMENT ON COLUMN reporting.annual_plans.is_current IS 'Whether this is the latest revision for the project and year. 是否当前有效';
 COMMENT ON COLUMN reporting.annual_plans.recorded_at IS 'When the plan was recorded. 记录时间';
@@ -453,7 +453,7 @@ CREATE TABLE reporting.rule_settings (
 COMMENT ON TABLE reporting.rule_settings IS 'Every change of a rule that changes the figures (light bands, ranking weights). 规则设置变更记录';
 COMMENT ON COLUMN reporting.rule_settings.seq IS 'Order of the change, from 0. 序号';
 COMMENT ON COLUMN reporting.rule_settings.rule IS 'light_bands or ranking_weights. 规则';
-COMMENT ON COLUMN reporting.rule_settings.settings IS 'light_bands: {"green_min_pp": -10, "yellow_min_pp": -30}; ranking_weights: {"<metric>": weight, …}. 设置值';
+COMMENT ON COLUMN reporting.rule_settings.settings IS 'light_bands: {"green_min_gap": -10, "yellow_min_gap": -30, "start_yellow_months": 1, "start_red_months": 3}; ranking_weights: {"weights": {"<metric>": weight, …}, "completion_cap": 150, "red_project_penalty": 2}. 设置值';
 COMMENT ON COLUMN reporting.rule_settings.reason IS 'Reason for the change. 变更原因';
 COMMENT ON COLUMN reporting.rule_settings.recorded_at IS 'When it was recorded. 记录时间';
 

@@ -50,24 +50,30 @@ RETURNS numeric LANGUAGE sql IMMUTABLE AS
 $$ SELECT reporting.closed_months(p_year, p_as_of) * 100.0 / 12 $$;
 COMMENT ON FUNCTION reporting.month_progress_pct(integer, date) IS 'Time progress for monthly metrics: closed months ÷ 12 × 100. 时序进度（按月）';
 
--- Light bands in force at the cut-off (rule events change them): green when gap ≥ green_min_pp,
--- yellow when gap ≥ yellow_min_pp, red below.
-CREATE FUNCTION reporting.light_bands(p_cutoff timestamptz, OUT green_min_pp numeric, OUT yellow_min_pp numeric)
+-- Light bands in force at the cut-off (rule events change them): green when gap ≥ green_min_gap,
+-- yellow when gap ≥ yellow_min_gap, red below; the start light turns yellow and red after
+-- start_yellow_months and start_red_months past the planned start month.
+CREATE FUNCTION reporting.light_bands(p_cutoff timestamptz,
+    OUT green_min_gap numeric, OUT yellow_min_gap numeric,
+    OUT start_yellow_months integer, OUT start_red_months integer)
 LANGUAGE sql STABLE AS
-$$ SELECT coalesce((s.settings ->> 'green_min_pp')::numeric, -10),
-          coalesce((s.settings ->> 'yellow_min_pp')::numeric, -30)
+$$ SELECT coalesce((s.settings ->> 'green_min_gap')::numeric, -10),
+          coalesce((s.settings ->> 'yellow_min_gap')::numeric, -30),
+          coalesce((s.settings ->> 'start_yellow_months')::integer, 1),
+          coalesce((s.settings ->> 'start_red_months')::integer, 3)
    FROM (SELECT NULL) AS defaults
    LEFT JOIN LATERAL (
      SELECT r.settings FROM reporting.rule_settings r
      WHERE r.rule = 'light_bands' AND r.recorded_at < p_cutoff
      ORDER BY r.seq DESC LIMIT 1) s ON true $$;
+COMMENT ON FUNCTION reporting.light_bands(timestamptz) IS 'Light bands in force at the cut-off (defaults −10, −30, 1 and 3 months). 灯色区间';
 
 CREATE FUNCTION reporting.light_for_gap(p_gap numeric, p_cutoff timestamptz)
 RETURNS text LANGUAGE sql STABLE AS
 $$ SELECT CASE
      WHEN p_gap IS NULL THEN NULL
-     WHEN p_gap >= b.green_min_pp THEN 'green'
-     WHEN p_gap >= b.yellow_min_pp THEN 'yellow'
+     WHEN p_gap >= b.green_min_gap THEN 'green'
+     WHEN p_gap >= b.yellow_min_gap THEN 'yellow'
      ELSE 'red' END
    FROM reporting.light_bands(p_cutoff) b $$;
 COMMENT ON FUNCTION reporting.light_for_gap(numeric, timestamptz) IS 'Light for a gap in percentage points, with the bands in force at the cut-off. 按差距判定红黄绿灯';
@@ -200,11 +206,11 @@ figures AS (
 lit AS (
   SELECT f.*,
          CASE WHEN f.months_late IS NULL THEN NULL
-              WHEN f.months_late >= 3 THEN 'red'
-              WHEN f.months_late >= 1 THEN 'yellow'
+              WHEN f.months_late >= b.start_red_months THEN 'red'
+              WHEN f.months_late >= b.start_yellow_months THEN 'yellow'
               ELSE 'green' END AS start_light,
          reporting.light_for_gap(f.investment_gap, p_cutoff) AS investment_light
-  FROM figures f
+  FROM figures f CROSS JOIN reporting.light_bands(p_cutoff) b
 )
 SELECT l.project_id, l.unit_id, l.abandoned,
        l.ytd_investment_yuan, l.ytd_funds_yuan, l.prior_ytd_investment_yuan, l.prior_ytd_funds_yuan,
@@ -316,15 +322,23 @@ RETURNS TABLE (
     red_projects integer, ytd_investment_yuan bigint)
 LANGUAGE sql STABLE AS
 $$
-WITH weights AS (
-  SELECT s.settings FROM reporting.rule_settings s
-  WHERE s.rule = 'ranking_weights' AND s.recorded_at < p_cutoff
-  ORDER BY s.seq DESC LIMIT 1
+WITH rule AS (
+  -- Without a ranking rule every metric weighs 1; with one, a metric it does not list weighs 0.
+  SELECT (SELECT s.settings FROM reporting.rule_settings s
+           WHERE s.rule = 'ranking_weights' AND s.recorded_at < p_cutoff
+           ORDER BY s.seq DESC LIMIT 1) AS settings
+),
+ranking AS (
+  SELECT coalesce((rule.settings ->> 'completion_cap')::numeric, 150) AS cap,
+         coalesce((rule.settings ->> 'red_project_penalty')::numeric, 2) AS penalty,
+         rule.settings
+  FROM rule
 ),
 progress AS (
   SELECT tp.scope, tp.metric, tp.completion_pct,
-         coalesce((SELECT (w.settings ->> tp.metric)::numeric FROM weights w), 1) AS weight
-  FROM reporting.target_progress_as_of(p_year, p_as_of, p_cutoff) tp
+         CASE WHEN r.settings IS NULL THEN 1
+              ELSE coalesce((r.settings -> 'weights' ->> tp.metric)::numeric, 0) END AS weight
+  FROM reporting.target_progress_as_of(p_year, p_as_of, p_cutoff) tp CROSS JOIN ranking r
   WHERE tp.scope <> 'county' AND tp.completion_pct IS NOT NULL
 ),
 figures AS (
@@ -332,17 +346,18 @@ figures AS (
 ),
 per_unit AS (
   SELECT u.unit_id,
-         (SELECT sum(p.weight * least(p.completion_pct, 150)) / nullif(sum(p.weight), 0)
-            FROM progress p WHERE p.scope = u.unit_id) AS weighted_completion,
-         (SELECT count(*) FROM progress p WHERE p.scope = u.unit_id)::integer AS target_count,
+         (SELECT sum(p.weight * least(p.completion_pct, r.cap)) / nullif(sum(p.weight), 0)
+            FROM progress p CROSS JOIN ranking r WHERE p.scope = u.unit_id) AS weighted_completion,
+         (SELECT r.penalty FROM ranking r) AS penalty,
+         (SELECT count(*) FROM progress p WHERE p.scope = u.unit_id AND p.weight > 0)::integer AS target_count,
          (SELECT count(*) FROM figures f WHERE f.unit_id = u.unit_id AND f.light = 'red')::integer AS red_projects,
          (SELECT coalesce(sum(f.ytd_investment_yuan), 0) FROM figures f WHERE f.unit_id = u.unit_id)::bigint AS ytd_investment_yuan
   FROM reporting.units u
   WHERE u.created_at < p_cutoff
 )
 SELECT p_year, pu.unit_id,
-       rank() OVER (ORDER BY pu.weighted_completion - 2 * pu.red_projects DESC NULLS LAST, pu.ytd_investment_yuan DESC),
-       round(pu.weighted_completion - 2 * pu.red_projects, 2),
+       rank() OVER (ORDER BY pu.weighted_completion - pu.penalty * pu.red_projects DESC NULLS LAST, pu.ytd_investment_yuan DESC),
+       round(pu.weighted_completion - pu.penalty * pu.red_projects, 2),
        pu.target_count, pu.red_projects, pu.ytd_investment_yuan
 FROM per_unit pu
 ORDER BY 3, pu.unit_id
