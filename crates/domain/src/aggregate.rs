@@ -3,7 +3,12 @@
 
 use crate::context::Context;
 use crate::error::DomainError;
-use crate::event::DomainEvent;
+use crate::event::{DecodeError, DomainEvent};
+use crate::project::ProjectEvent;
+use crate::rules::RulesEvent;
+use crate::supervision::SupervisionEvent;
+use crate::targets::TargetsEvent;
+use crate::unit::UnitEvent;
 
 pub trait Aggregate: Default + Clone + PartialEq + std::fmt::Debug {
     type Command: Clone + std::fmt::Debug;
@@ -69,3 +74,72 @@ aggregate!(
     SupervisionEvent
 );
 aggregate!(rules::RuleSettings, RulesCommand, RulesEvent);
+
+/// An event of any stream, for readers of `$all` (projections, export) that meet every type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnyEvent {
+    Project(ProjectEvent),
+    Unit(UnitEvent),
+    Targets(TargetsEvent),
+    Supervision(SupervisionEvent),
+    Rules(RulesEvent),
+}
+
+impl AnyEvent {
+    /// Every published event type with its current schema version.
+    pub fn types() -> Vec<(&'static str, u32)> {
+        [
+            ProjectEvent::TYPES,
+            UnitEvent::TYPES,
+            TargetsEvent::TYPES,
+            SupervisionEvent::TYPES,
+            RulesEvent::TYPES,
+        ]
+        .concat()
+    }
+
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            Self::Project(e) => e.event_type(),
+            Self::Unit(e) => e.event_type(),
+            Self::Targets(e) => e.event_type(),
+            Self::Supervision(e) => e.event_type(),
+            Self::Rules(e) => e.event_type(),
+        }
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Self::Project(e) => e.to_json(),
+            Self::Unit(e) => e.to_json(),
+            Self::Targets(e) => e.to_json(),
+            Self::Supervision(e) => e.to_json(),
+            Self::Rules(e) => e.to_json(),
+        }
+    }
+
+    /// Decode stored data of any known type and version (upcasting old versions).
+    pub fn from_json(
+        event_type: &str,
+        version: u32,
+        data: serde_json::Value,
+    ) -> Result<Self, DecodeError> {
+        fn knows<E: DomainEvent>(t: &str) -> bool {
+            E::TYPES.iter().any(|(name, _)| *name == t)
+        }
+        let t = event_type;
+        if knows::<ProjectEvent>(t) {
+            ProjectEvent::from_json(t, version, data).map(Self::Project)
+        } else if knows::<UnitEvent>(t) {
+            UnitEvent::from_json(t, version, data).map(Self::Unit)
+        } else if knows::<TargetsEvent>(t) {
+            TargetsEvent::from_json(t, version, data).map(Self::Targets)
+        } else if knows::<SupervisionEvent>(t) {
+            SupervisionEvent::from_json(t, version, data).map(Self::Supervision)
+        } else if knows::<RulesEvent>(t) {
+            RulesEvent::from_json(t, version, data).map(Self::Rules)
+        } else {
+            Err(DecodeError::UnknownType(t.into()))
+        }
+    }
+}

@@ -18,7 +18,7 @@ pub mod supervision;
 pub mod targets;
 pub mod unit;
 
-pub use aggregate::Aggregate;
+pub use aggregate::{Aggregate, AnyEvent};
 pub use area::Mu;
 pub use codes::{ProjectCode, Uscc};
 pub use context::Context;
