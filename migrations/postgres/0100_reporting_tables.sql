@@ -2,6 +2,9 @@
 -- real tables with keys, lower_snake_case, unit suffixes (_yuan, _wan, _mu, _date, _at, _period for
 -- YYYY-MM, _pct for percentages, _pp for percentage points), and a comment on every table and column.
 -- Only projections write here (see crates/projections); every row can be rebuilt from the event log.
+-- Foreign keys hold where the domain guarantees them (a project's facts follow its registration);
+-- references across aggregates (a project's unit, a supervision item's project) are checked by the
+-- command handlers when written and are not foreign keys, so that no accepted event can fail here.
 --
 -- History tables (assignments, agreements, annual_plans, milestones, monthly_investment_reports,
 -- expropriation_reports, targets, rule_settings) keep every fact with the moment it was recorded, so
@@ -33,7 +36,7 @@ CREATE TABLE reporting.projects (
     investor_type               text NOT NULL,
     industry_chain              text NOT NULL,
     industrial                  boolean NOT NULL,
-    unit_id                     text NOT NULL REFERENCES reporting.units (unit_id),
+    unit_id                     text NOT NULL,
     lead_official               text NOT NULL,
     stage                       text NOT NULL,
     status                      text NOT NULL,
@@ -127,7 +130,7 @@ COMMENT ON COLUMN reporting.projects.updated_at IS 'When the last event of the p
 CREATE TABLE reporting.project_assignments (
     project_id     uuid NOT NULL REFERENCES reporting.projects (project_id),
     seq            integer NOT NULL,
-    unit_id        text NOT NULL REFERENCES reporting.units (unit_id),
+    unit_id        text NOT NULL,
     lead_official  text NOT NULL,
     effective_date date NOT NULL,
     recorded_at    timestamptz NOT NULL,
@@ -388,7 +391,7 @@ COMMENT ON COLUMN reporting.target_progress.computed_at IS 'When the row was com
 
 CREATE TABLE reporting.supervision_items (
     item_id              uuid PRIMARY KEY,
-    project_id           uuid REFERENCES reporting.projects (project_id),
+    project_id           uuid NOT NULL,
     title                text NOT NULL,
     category             text NOT NULL,
     lead_unit_id         text NOT NULL,

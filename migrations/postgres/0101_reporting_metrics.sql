@@ -120,9 +120,14 @@ WITH base AS (
            WHERE g.project_id = p.project_id AND g.agreement_kind = 'formal'
              AND g.recorded_at < p_cutoff AND g.signed_date <= p_as_of) AS contract_signed_date,
          coalesce(
-           (SELECT ap.planned_start_period FROM reporting.annual_plans ap
-             WHERE ap.project_id = p.project_id AND ap.recorded_at < p_cutoff
-             ORDER BY ap.plan_year DESC, ap.revision DESC LIMIT 1),
+           -- the latest year's plan (its latest revision) that names a start month
+           (SELECT y.planned_start_period FROM (
+              SELECT DISTINCT ON (ap.plan_year) ap.plan_year, ap.planned_start_period
+              FROM reporting.annual_plans ap
+              WHERE ap.project_id = p.project_id AND ap.recorded_at < p_cutoff
+              ORDER BY ap.plan_year, ap.revision DESC) y
+            WHERE y.planned_start_period IS NOT NULL
+            ORDER BY y.plan_year DESC LIMIT 1),
            latest.planned_start_period) AS planned_start_period,
          (SELECT m.business_date FROM reporting.project_milestones m
            WHERE m.project_id = p.project_id AND m.milestone = 'construction_started'

@@ -1,2 +1,34 @@
-//! Append-only, hash-chained event store over PostgreSQL.
+//! Append-only, hash-chained event store with a gap-free global log ($all) and subscriptions.
+//!
+//! The public types and the [`EventStore`] trait are backend-neutral; everything that speaks SQL
+//! lives in [`postgres`]. Semantics follow EventStoreDB (streams `category-id`, 0-based versions,
+//! expected versions, idempotent appends by event id). docs/ARCHITECTURE.md explains the design.
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
+mod error;
+mod event;
+mod filter;
+pub mod hash;
+mod keys;
+mod position;
+mod seal;
+mod store;
+pub mod stream_name;
+mod upcast;
+pub mod verify;
+
+pub mod postgres;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use error::StoreError;
+pub use event::{AppendResult, AppendedEvent, Direction, ExpectedVersion, NewEvent, RecordedEvent};
+pub use filter::Filter;
+pub use keys::{KEY_RESERVED, key_stream};
+pub use position::Position;
+pub use postgres::{PgEventStore, PgStoreOptions};
+pub use seal::Seal;
+pub use store::{EventStore, EventStream};
+pub use upcast::Upcasters;
+pub use verify::{Mismatch, VerifyReport};

@@ -1,0 +1,983 @@
+//! The conformance suite: every rule of the store, as async functions generic over a backend.
+//!
+//! A backend's integration tests implement [`Harness`] (fresh stores plus the few things only the
+//! backend can do, such as holding a transaction open or killing connections) and call each
+//! function from a `#[tokio::test]`. The PostgreSQL instantiation is crates/eventstore/tests/postgres.rs.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::time::Duration;
+
+use futures::StreamExt;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+use crate::{
+    Direction, EventStore, EventStream, ExpectedVersion, Filter, Mismatch, NewEvent, Position,
+    RecordedEvent, StoreError, Upcasters,
+};
+
+/// How a fresh store for one test is set up.
+#[derive(Clone, Default)]
+pub struct StoreConfig {
+    pub upcasters: Upcasters,
+    /// When false, appends send no notification at all (subscriptions must get by on polling).
+    pub notifications_off: bool,
+}
+
+/// An append whose transaction the backend keeps open after it took its position.
+pub struct HeldAppend {
+    /// Send `true` to commit, `false` to roll back.
+    pub decide: oneshot::Sender<bool>,
+    /// Completes once the transaction has ended.
+    pub done: tokio::task::JoinHandle<()>,
+}
+
+impl HeldAppend {
+    pub async fn commit(self) {
+        self.decide.send(true).expect("held append task alive");
+        self.done.await.expect("held append task");
+    }
+
+    pub async fn rollback(self) {
+        self.decide.send(false).expect("held append task alive");
+        self.done.await.expect("held append task");
+    }
+}
+
+/// What a backend provides to the suite.
+pub trait Harness: Send + Sync {
+    type Store: EventStore;
+
+    /// A fresh, empty, migrated store of its own.
+    fn fresh_with(&self, config: StoreConfig) -> impl Future<Output = Self::Store> + Send;
+
+    fn fresh(&self) -> impl Future<Output = Self::Store> + Send {
+        self.fresh_with(StoreConfig::default())
+    }
+
+    /// Appends `event` to `stream` (NoStream) in a transaction that stays open, returning once the
+    /// event has its position.
+    fn hold_append(
+        &self,
+        store: &Self::Store,
+        stream: &str,
+        event: NewEvent,
+    ) -> impl Future<Output = HeldAppend> + Send;
+
+    /// Kills every database connection of `store` (server side).
+    fn kill_connections(&self, store: &Self::Store) -> impl Future<Output = ()> + Send;
+
+    /// Changes the stored `data` of one event behind the store's back (as an administrator would).
+    fn tamper_data(
+        &self,
+        store: &Self::Store,
+        stream: &str,
+        version: u64,
+        data: Value,
+    ) -> impl Future<Output = ()> + Send;
+}
+
+fn event(event_type: &str, n: u64) -> NewEvent {
+    NewEvent::new(event_type, json!({ "n": n })).with_metadata(json!({
+        "actor": "conformance",
+        "correlationId": Uuid::nil(),
+    }))
+}
+
+async fn read_all_once<S: EventStore>(store: &S, filter: &Filter) -> Vec<RecordedEvent> {
+    let mut out = Vec::new();
+    let mut from = Position::START;
+    loop {
+        let batch = store.read_all(from, filter, 7).await.unwrap();
+        let Some(last) = batch.last() else { break };
+        from = last.position;
+        out.extend(batch);
+    }
+    out
+}
+
+/// Reads all of $all once at least `expected` events are visible.
+///
+/// $all stops before the oldest transaction running anywhere in the PostgreSQL cluster, and tests
+/// run in parallel, so another test's append in flight can briefly hide events that are already
+/// committed. Once `expected` events are visible, every older transaction has ended, and newer
+/// ones cannot hide anything before them: from then on the answer is stable.
+async fn read_all_settled<S: EventStore>(
+    store: &S,
+    filter: &Filter,
+    expected: usize,
+) -> Vec<RecordedEvent> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let events = read_all_once(store, filter).await;
+        if events.len() >= expected || tokio::time::Instant::now() > deadline {
+            return events;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Takes `n` events from a subscription, failing after `within`.
+async fn take(sub: &mut EventStream, n: usize, within: Duration) -> Vec<RecordedEvent> {
+    let mut out = Vec::with_capacity(n);
+    let deadline = tokio::time::Instant::now() + within;
+    while out.len() < n {
+        match tokio::time::timeout_at(deadline, sub.next()).await {
+            Ok(Some(Ok(e))) => out.push(e),
+            Ok(Some(Err(e))) => panic!("subscription failed: {e}"),
+            Ok(None) => panic!("subscription ended after {} events", out.len()),
+            Err(_) => panic!(
+                "subscription delivered {} of {n} events within {within:?}",
+                out.len()
+            ),
+        }
+    }
+    out
+}
+
+/// Asserts the subscription delivers nothing for `quiet`.
+async fn assert_quiet(sub: &mut EventStream, quiet: Duration) {
+    if let Ok(next) = tokio::time::timeout(quiet, sub.next()).await {
+        panic!("expected no event, got {next:?}");
+    }
+}
+
+fn types(events: &[RecordedEvent]) -> Vec<&str> {
+    events.iter().map(|e| e.event_type.as_str()).collect()
+}
+
+fn assert_wrong_version(r: Result<crate::AppendResult, StoreError>, current: Option<u64>) {
+    match r {
+        Err(StoreError::WrongExpectedVersion { current: c, .. }) => assert_eq!(c, current),
+        other => panic!("expected WrongExpectedVersion(current {current:?}), got {other:?}"),
+    }
+}
+
+/// Appends several events atomically and reads them back forwards and backwards, envelope intact.
+pub async fn append_and_read_stream<H: Harness>(h: &H) {
+    let store = h.fresh().await;
+    let events: Vec<NewEvent> = (0..5).map(|n| event("Counted", n)).collect();
+    let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
+    let r = store
+        .append("counter-1", ExpectedVersion::NoStream, events.clone())
+        .await
+        .unwrap();
+    assert_eq!(r.versions(), vec![0, 1, 2, 3, 4]);
+    assert_eq!(r.stream_version, 4);
+    assert!(!r.replayed);
+    let positions = r.positions();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+
+    let forwards = store
+        .read_stream("counter-1", Direction::Forwards, 0, 100)
+        .await
+        .unwrap();
+    assert_eq!(forwards.len(), 5);
+    for (i, e) in forwards.iter().enumerate() {
+        assert_eq!(e.id, ids[i]);
+        assert_eq!(e.stream, "counter-1");
+        assert_eq!(e.version, i as u64);
+        assert_eq!(e.event_type, "Counted");
+        assert_eq!(e.schema_version, 1);
+        assert_eq!(e.data, json!({ "n": i }));
+        assert_eq!(e.metadata, events[i].metadata);
+        assert_eq!(e.position, positions[i]);
+    }
+    let now = time::OffsetDateTime::now_utc();
+    assert!((now - forwards[0].recorded_at).whole_minutes().abs() < 5);
+
+    let from_two = store
+        .read_stream("counter-1", Direction::Forwards, 2, 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        from_two.iter().map(|e| e.version).collect::<Vec<_>>(),
+        [2, 3]
+    );
+    let backwards = store
+        .read_stream("counter-1", Direction::Backwards, u64::MAX, 3)
+        .await
+        .unwrap();
+    assert_eq!(
+        backwards.iter().map(|e| e.version).collect::<Vec<_>>(),
+        [4, 3, 2]
+    );
+    let back_from_one = store
+        .read_stream("counter-1", Direction::Backwards, 1, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        back_from_one.iter().map(|e| e.version).collect::<Vec<_>>(),
+        [1, 0]
+    );
+    assert!(
+        store
+            .read_stream("counter-2", Direction::Forwards, 0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// Any, NoStream, StreamExists and Exact, and the current version a refusal carries.
+pub async fn expected_versions<H: Harness>(h: &H) {
+    let store = h.fresh().await;
+    let s = "order-1";
+    assert_wrong_version(
+        store
+            .append(s, ExpectedVersion::Exact(0), vec![event("A", 0)])
+            .await,
+        None,
+    );
+    assert_wrong_version(
+        store
+            .append(s, ExpectedVersion::StreamExists, vec![event("A", 0)])
+            .await,
+        None,
+    );
+    store
+        .append(s, ExpectedVersion::NoStream, vec![event("A", 0)])
+        .await
+        .unwrap();
+    assert_wrong_version(
+        store
+            .append(s, ExpectedVersion::NoStream, vec![event("A", 1)])
+            .await,
+        Some(0),
+    );
+    assert_wrong_version(
+        store
+            .append(s, ExpectedVersion::Exact(5), vec![event("A", 1)])
+            .await,
+        Some(0),
+    );
+    let r = store
+        .append(s, ExpectedVersion::Exact(0), vec![event("A", 1)])
+        .await
+        .unwrap();
+    assert_eq!(r.stream_version, 1);
+    let r = store
+        .append(s, ExpectedVersion::StreamExists, vec![event("A", 2)])
+        .await
+        .unwrap();
+    assert_eq!(r.stream_version, 2);
+    let r = store
+        .append(s, ExpectedVersion::Any, vec![event("A", 3), event("A", 4)])
+        .await
+        .unwrap();
+    assert_eq!(r.versions(), vec![3, 4]);
+    let r = store
+        .append("order-2", ExpectedVersion::Any, vec![event("A", 0)])
+        .await
+        .unwrap();
+    assert_eq!(r.stream_version, 0);
+    match store
+        .append(s, ExpectedVersion::Exact(0), vec![event("A", 9)])
+        .await
+    {
+        Err(e @ StoreError::WrongExpectedVersion { .. }) => {
+            let text = e.to_string();
+            assert!(
+                text.contains("order-1") && text.contains("current 4"),
+                "{text}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A refused append leaves no trace: no event, and nothing that holds back readers of $all.
+pub async fn refused_append_leaves_no_trace<H: Harness>(h: &H) {
+    let store = h.fresh().await;
+    let first = store
+        .append("trace-1", ExpectedVersion::NoStream, vec![event("A", 0)])
+        .await
+        .unwrap();
+    let refused = event("Refused", 1);
+    assert_wrong_version(
+        store
+            .append("trace-1", ExpectedVersion::NoStream, vec![refused.clone()])
+            .await,
+        Some(0),
+    );
+    assert_wrong_version(
+        store
+            .append(
+                "trace-2",
+                ExpectedVersion::Exact(3),
+                vec![event("Refused", 2)],
+            )
+            .await,
+        None,
+    );
+    let later = store
+        .append("trace-3", ExpectedVersion::NoStream, vec![event("B", 0)])
+        .await
+        .unwrap();
+    let all = read_all_settled(&store, &Filter::all(), 2).await;
+    assert_eq!(types(&all), ["A", "B"]);
+    assert_eq!(all[0].position, first.events[0].position);
+    assert_eq!(all[1].position, later.events[0].position);
+    // The refused event id is still free.
+    let r = store
+        .append("trace-1", ExpectedVersion::Exact(0), vec![refused])
+        .await
+        .unwrap();
+    assert!(!r.replayed);
+}
+
+/// 20 tasks released together, each appending `per_task` events to `stream` at `expected`.
+async fn race<S: EventStore>(
+    store: &S,
+    stream: &str,
+    expected: ExpectedVersion,
+    per_task: u64,
+) -> Vec<Result<crate::AppendResult, StoreError>> {
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(20));
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let (store, barrier, stream) = (store.clone(), barrier.clone(), stream.to_owned());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let events = (0..per_task).map(|k| event("Raced", i * 100 + k)).collect();
+                store.append(&stream, expected, events).await
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.unwrap());
+    }
+    results
+}
+
+/// 20 writers race at the same expected version: exactly one wins, the others are told the
+/// version that won, and the stream has no gap. Then 20 writers with Any all land, contiguously.
+pub async fn concurrent_writers_race<H: Harness>(h: &H) {
+    let store = h.fresh().await;
+    store
+        .append("race-1", ExpectedVersion::NoStream, vec![event("Start", 0)])
+        .await
+        .unwrap();
+    let versions_won = |results: Vec<Result<crate::AppendResult, StoreError>>, current| {
+        let mut won = Vec::new();
+        for r in results {
+            match r {
+                Ok(r) => won.push(r.versions()),
+                Err(StoreError::WrongExpectedVersion { current: c, .. }) => assert_eq!(c, current),
+                Err(e) => panic!("{e}"),
+            }
+        }
+        won
+    };
+    let won = versions_won(
+        race(&store, "race-1", ExpectedVersion::Exact(0), 1).await,
+        Some(1),
+    );
+    assert_eq!(won, [vec![1]], "exactly one writer wins at version 0");
+    // NoStream race on a new stream: one creator.
+    let won = versions_won(
+        race(&store, "race-2", ExpectedVersion::NoStream, 1).await,
+        Some(0),
+    );
+    assert_eq!(won, [vec![0]]);
+    // Any: everyone lands, versions contiguous.
+    let won = versions_won(race(&store, "race-3", ExpectedVersion::Any, 2).await, None);
+    assert_eq!(won.len(), 20);
+    for (stream, len) in [("race-1", 2), ("race-2", 1), ("race-3", 40)] {
+        let versions: Vec<u64> = store
+            .read_stream(stream, Direction::Forwards, 0, 1000)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.version)
+            .collect();
+        assert_eq!(versions, (0..len).collect::<Vec<u64>>(), "{stream}");
+    }
+    let report = store.verify().await.unwrap();
+    assert!(report.is_ok(), "{:?}", report.mismatches);
+}
+
+/// A retry after a lost response (same ids, same content) returns the original versions and
+/// positions and writes nothing, under every expected version.
+pub async fn retry_is_idempotent<H: Harness>(h: &H) {
+    let store = h.fresh().await;
+    let cases = [
+        ExpectedVersion::NoStream,
+        ExpectedVersion::Any,
+        ExpectedVersion::StreamExists,
+        ExpectedVersion::Exact(1),
+    ];
+    let first = vec![event("A", 0), event("A", 1)];
+    let original = store
+        .append("retry-1", ExpectedVersion::NoStream, first.clone())
+        .await
+        .unwrap();
+    for (i, expected) in cases.into_iter().enumerate() {
+        let batch = vec![event("B", i as u64)];
+        let written = store
+            .append("retry-1", ExpectedVersion::Any, batch.clone())
+            .await
+            .unwrap();
+        // The retry of `written` arrives with the expected version the writer first used, which
+        // no longer matches: the store must still recognise it.
+        let stale = match expected {
+            ExpectedVersion::Exact(_) => ExpectedVersion::Exact(written.stream_version - 1),
+            other => other,
+        };
+        let again = store.append("retry-1", stale, batch).await.unwrap();
+        assert!(again.replayed, "{expected:?}");
+        assert_eq!(again.events, written.events, "{expected:?}");
+        assert_eq!(again.stream_version, written.stream_version);
+    }
+    // The very first append, retried with NoStream and with Any, as a whole.
+    for expected in [ExpectedVersion::NoStream, ExpectedVersion::Any] {
+        let again = store
+            .append("retry-1", expected, first.clone())
+            .await
+            .unwrap();
+        assert!(again.replayed);
+        assert_eq!(again.events, original.events);
+    }
+    let stored = store
+        .read_stream("retry-1", Direction::Forwards, 0, 100)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 6, "retries must not write");
+    assert_eq!(read_all_settled(&store, &Filter::all(), 6).await.len(), 6);
+}
+
+/// The same event id with other content, another stream or another order is refused clearly.
+pub async fn same_id_other_content_is_refused<H: Harness>(h: &H) {
+    let store = h.fresh().await;
+    let a = event("A", 0);
+    let b = event("B", 1);
+    store
+        .append(
+            "conflict-1",
+            ExpectedVersion::NoStream,
+            vec![a.clone(), b.clone()],
+        )
+        .await
+        .unwrap();
+    let conflicts = [
+        (
+            "conflict-1",
+            vec![a.clone().with_metadata(json!({"actor": "other"}))],
+        ),
+        (
+            "conflict-1",
+            vec![NewEvent {
+                data: json!({"n": 99}),
+                ..a.clone()
+            }],
+        ),
+        (
+            "conflict-1",
+            vec![NewEvent {
+                event_type: "Other".into(),
+                ..a.clone()
+            }],
+        ),
+        ("conflict-1", vec![a.clone().with_schema_version(2)]),
+        ("conflict-2", vec![a.clone()]),
+        ("conflict-1", vec![b.clone(), a.clone()]),
+        ("conflict-1", vec![a.clone(), event("C", 2)]),
+    ];
+    for (stream, events) in conflicts {
+        for expected in [
+            ExpectedVersion::Any,
+            ExpectedVersion::NoStream,
+            ExpectedVersion::Exact(1),
+        ] {
+            match store.append(stream, expected, events.clone()).await {
+                Err(StoreError::IdempotencyConflict { event_id }) => {
+                    assert!(event_id == a.id || event_id == b.id)
+                }
+                other => panic!("{stream} {events:?} {expected:?}: {other:?}"),
+            }
+        }
+    }
+    assert_eq!(read_all_settled(&store, &Filter::all(), 2).await.len(), 2);
+}
+
+/// Readers of $all never pass an open transaction: events that commit later but hold later
+/// positions wait for it; once it commits, everything is delivered in order exactly once.
+pub async fn all_waits_for_open_transaction<H: Harness>(h: &H) {
+    let store = h.fresh().await;
+    store
+        .append(
+            "held-0",
+            ExpectedVersion::NoStream,
+            vec![event("Before", 0)],
+        )
+        .await
+        .unwrap();
+    let mut sub = store.subscribe_all(Position::START, Filter::all());
+    assert_eq!(
+        types(&take(&mut sub, 1, Duration::from_secs(10)).await),
+        ["Before"]
+    );
+
+    let held = h.hold_append(&store, "held-1", event("Held", 1)).await;
+    for n in 0..3 {
+        store
+            .append(
+                &format!("held-later{n}"),
+                ExpectedVersion::NoStream,
+                vec![event("Later", n)],
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        types(&read_all_settled(&store, &Filter::all(), 1).await),
+        ["Before"]
+    );
+    assert_quiet(&mut sub, Duration::from_millis(700)).await;
+
+    held.commit().await;
+    let delivered = take(&mut sub, 4, Duration::from_secs(10)).await;
+    assert_eq!(types(&delivered), ["Held", "Later", "Later", "Later"]);
+    assert!(delivered.windows(2).all(|w| w[0].position < w[1].position));
+    assert_quiet(&mut sub, Duration::from_millis(700)).await;
+    let all = read_all_settled(&store, &Filter::all(), 5).await;
+    assert_eq!(types(&all), ["Before", "Held", "Later", "Later", "Later"]);
+}
+
+/// The same with a writer that rolls back: its event never appears and nothing stays stuck.
+pub async fn all_skips_rolled_back_transaction<H: Harness>(h: &H) {
+    let store = h.fresh().await;
+    let mut sub = store.subscribe_all(Position::START, Filter::all());
+    let held = h.hold_append(&store, "rollback-1", event("Held", 1)).await;
+    store
+        .append(
+            "rollback-2",
+            ExpectedVersion::NoStream,
+            vec![event("Later", 0)],
+        )
+        .await
+        .unwrap();
+    assert!(read_all_once(&store, &Filter::all()).await.is_empty());
+    assert_quiet(&mut sub, Duration::from_millis(500)).await;
+    held.rollback().await;
+    assert_eq!(
+        types(&take(&mut sub, 1, Duration::from_secs(10)).await),
+        ["Later"]
+    );
+    store
+        .append(
+            "rollback-1",
+            ExpectedVersion::NoStream,
+            vec![event("After", 2)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        types(&take(&mut sub, 1, Duration::from_secs(10)).await),
+        ["After"]
+    );
+    assert_quiet(&mut sub, Duration::from_millis(500)).await;
+    assert_eq!(
+        types(&read_all_settled(&store, &Filter::all(), 2).await),
+        ["Later", "After"]
+    );
+    assert!(store.verify().await.unwrap().is_ok());
+}
+
+/// $all filtered by category and by event type, read in batches from a checkpoint.
+pub async fn read_all_filters<H: Harness>(h: &H) {
+    let store = h.fresh().await;
+    for (stream, t) in [
+        ("project-1", "Registered"),
+        ("unit-1", "Created"),
+        ("project-2", "Registered"),
+        ("project-1", "Started"),
+        ("targets-2026", "TargetSet"),
+        ("unit-2", "Created"),
+    ] {
+        store
+            .append(stream, ExpectedVersion::Any, vec![event(t, 0)])
+            .await
+            .unwrap();
+    }
+    let all = read_all_settled(&store, &Filter::all(), 6).await;
+    assert_eq!(all.len(), 6);
+    assert!(all.windows(2).all(|w| w[0].position < w[1].position));
+    let projects = read_all_settled(&store, &Filter::categories(["project"]), 3).await;
+    assert_eq!(
+        projects
+            .iter()
+            .map(|e| e.stream.as_str())
+            .collect::<Vec<_>>(),
+        ["project-1", "project-2", "project-1"]
+    );
+    let created_or_target = read_all_settled(
+        &store,
+        &Filter::all().with_event_types(["Created", "TargetSet"]),
+        3,
+    )
+    .await;
+    assert_eq!(
+        types(&created_or_target),
+        ["Created", "TargetSet", "Created"]
+    );
+    let both = read_all_settled(
+        &store,
+        &Filter::categories(["project", "unit"]).with_event_types(["Registered"]),
+        2,
+    )
+    .await;
+    assert_eq!(both.len(), 2);
+    for e in &all {
+        assert_eq!(
+            Filter::categories(["project"]).matches(&e.stream, &e.event_type),
+            e.stream.starts_with("project-")
+        );
+    }
+    // From a checkpoint: strictly after it.
+    let after_third = store
+        .read_all(all[2].position, &Filter::all(), 100)
+        .await
+        .unwrap();
+    assert_eq!(after_third, all[3..].to_vec());
+    let batch = store
+        .read_all(Position::START, &Filter::all(), 2)
+        .await
+        .unwrap();
+    assert_eq!(batch, all[..2].to_vec());
+}
+
+/// A subscription catches up from a checkpoint, then delivers live appends.
+pub async fn subscription_catches_up_then_goes_live<H: Harness>(h: &H) {
+    let store = h.fresh().await;
+    let mut last = Position::START;
+    for n in 0..25 {
+        let r = store
+            .append(
+                &format!("sub-{}", n % 3),
+                ExpectedVersion::Any,
+                vec![event("Old", n)],
+            )
+            .await
+            .unwrap();
+        if n == 9 {
+            last = r.events[0].position;
+        }
+    }
+    let mut sub = store.subscribe_all(last, Filter::all());
+    let caught_up = take(&mut sub, 15, Duration::from_secs(10)).await;
+    assert_eq!(caught_up[0].data, json!({ "n": 10 }));
+    for n in 0..5 {
+        store
+            .append("sub-live", ExpectedVersion::Any, vec![event("New", n)])
+            .await
+            .unwrap();
+    }
+    let live = take(&mut sub, 5, Duration::from_secs(10)).await;
+    assert_eq!(types(&live), ["New"; 5]);
+    assert_quiet(&mut sub, Duration::from_millis(300)).await;
+
+    let mut projects =
+        store.subscribe_all(Position::START, Filter::all().with_event_types(["New"]));
+    assert_eq!(take(&mut projects, 5, Duration::from_secs(10)).await, live);
+}
+
+async fn append_retrying<S: EventStore>(store: &S, stream: &str, e: NewEvent) {
+    // The connection may have just been killed; a retry with the same id is safe by design.
+    for attempt in 0.. {
+        match store
+            .append(stream, ExpectedVersion::Any, vec![e.clone()])
+            .await
+        {
+            Ok(_) => return,
+            Err(StoreError::Database(_)) if attempt < 20 => {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
+            Err(err) => panic!("{err}"),
+        }
+    }
+}
+
+fn assert_exactly_once_in_order(delivered: &[RecordedEvent], expected: usize) {
+    let ids: HashSet<Uuid> = delivered.iter().map(|e| e.id).collect();
+    assert_eq!(ids.len(), delivered.len(), "duplicates delivered");
+    assert_eq!(delivered.len(), expected);
+    assert!(delivered.windows(2).all(|w| w[0].position < w[1].position));
+    let ns: Vec<u64> = delivered
+        .iter()
+        .map(|e| e.data["n"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        ns,
+        (0..expected as u64).collect::<Vec<_>>(),
+        "holes or reordering"
+    );
+}
+
+/// A subscription survives its connections being killed, without duplicates or holes.
+pub async fn subscription_survives_killed_connections<H: Harness>(h: &H) {
+    let store = h.fresh().await;
+    let mut sub = store.subscribe_all(Position::START, Filter::all());
+    let mut delivered = Vec::new();
+    let mut n = 0;
+    for round in 0..3 {
+        for _ in 0..10 {
+            append_retrying(&store, "kill-1", event("E", n)).await;
+            n += 1;
+        }
+        delivered.extend(take(&mut sub, 10, Duration::from_secs(15)).await);
+        h.kill_connections(&store).await;
+        // Appends right after the kill, while the subscription reconnects.
+        for _ in 0..5 {
+            append_retrying(&store, &format!("kill-{round}"), event("E", n)).await;
+            n += 1;
+        }
+        delivered.extend(take(&mut sub, 5, Duration::from_secs(15)).await);
+    }
+    assert_quiet(&mut sub, Duration::from_millis(500)).await;
+    assert_exactly_once_in_order(&delivered, n as usize);
+}
+
+/// With notifications off, subscriptions still deliver everything by polling.
+pub async fn subscription_polls_without_notifications<H: Harness>(h: &H) {
+    let store = h
+        .fresh_with(StoreConfig {
+            notifications_off: true,
+            ..StoreConfig::default()
+        })
+        .await;
+    let mut sub = store.subscribe_all(Position::START, Filter::all());
+    let mut delivered = Vec::new();
+    for n in 0..30 {
+        append_retrying(&store, &format!("quiet-{}", n % 4), event("E", n)).await;
+        if n % 10 == 9 {
+            delivered.extend(take(&mut sub, 10, Duration::from_secs(15)).await);
+        }
+    }
+    assert_quiet(&mut sub, Duration::from_millis(500)).await;
+    assert_exactly_once_in_order(&delivered, 30);
+}
+
+/// verify passes on a clean store, with and across seals; seals chain and cover everything once.
+pub async fn verify_and_seal_clean_store<H: Harness>(h: &H) {
+    let store = h.fresh().await;
+    let empty = store.verify().await.unwrap();
+    assert!(empty.is_ok());
+    assert_eq!(store.seal().await.unwrap(), None, "nothing to seal");
+    for n in 0..10 {
+        store
+            .append(
+                &format!("audit-{}", n % 3),
+                ExpectedVersion::Any,
+                vec![event("E", n), event("F", n)],
+            )
+            .await
+            .unwrap();
+    }
+    read_all_settled(&store, &Filter::all(), 20).await;
+    let s1 = store.seal().await.unwrap().expect("first seal");
+    assert_eq!(
+        (s1.seal_no, s1.event_count, s1.from),
+        (1, 20, Position::START)
+    );
+    assert_eq!(store.seal().await.unwrap(), None);
+    store
+        .append("audit-9", ExpectedVersion::Any, vec![event("G", 0)])
+        .await
+        .unwrap();
+    read_all_settled(&store, &Filter::all(), 21).await;
+    let s2 = store.seal().await.unwrap().expect("second seal");
+    assert_eq!((s2.seal_no, s2.event_count, s2.from), (2, 1, s1.to));
+    assert_eq!(s2.prev_hash, s1.hash);
+    store
+        .append("audit-9", ExpectedVersion::Any, vec![event("Unsealed", 1)])
+        .await
+        .unwrap();
+    let report = store.verify().await.unwrap();
+    assert!(report.is_ok(), "{:?}", report.mismatches);
+    assert_eq!((report.events, report.streams, report.seals), (22, 4, 2));
+}
+
+/// verify names the one event changed behind the store's back, with its stream, version and position.
+pub async fn verify_pinpoints_tampering<H: Harness>(h: &H) {
+    let store = h.fresh().await;
+    let mut target = None;
+    for n in 0..6 {
+        let r = store
+            .append("ledger-1", ExpectedVersion::Any, vec![event("Reported", n)])
+            .await
+            .unwrap();
+        store
+            .append("ledger-2", ExpectedVersion::Any, vec![event("Reported", n)])
+            .await
+            .unwrap();
+        if n == 3 {
+            target = Some(r.events[0]);
+        }
+    }
+    read_all_settled(&store, &Filter::all(), 12).await;
+    assert_eq!(store.seal().await.unwrap().unwrap().event_count, 12);
+    let target = target.unwrap();
+    h.tamper_data(&store, "ledger-1", 3, json!({ "n": 1_000_000 }))
+        .await;
+    let report = store.verify().await.unwrap();
+    assert!(!report.is_ok());
+    match report.first_mismatch() {
+        Some(Mismatch::Event {
+            stream,
+            version,
+            position,
+            ..
+        }) => {
+            assert_eq!(
+                (stream.as_str(), *version, *position),
+                ("ledger-1", 3, target.position)
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let text = report.first_mismatch().unwrap().to_string();
+    assert!(
+        text.contains("ledger-1") && text.contains("version 3"),
+        "{text}"
+    );
+    // Only that event's content is wrong: the chain after it still links to its stored hash.
+    assert_eq!(report.mismatch_count, 1, "{:?}", report.mismatches);
+}
+
+/// Business keys: the first owner gets the key, again idempotently; anyone else is refused.
+pub async fn reserve_keys<H: Harness>(h: &H) {
+    let store = h.fresh().await;
+    let code = "2024-330000-04-01-000001";
+    let first = store
+        .reserve_key("projectcode", code, "project-a")
+        .await
+        .unwrap();
+    let again = store
+        .reserve_key("projectcode", code, "project-a")
+        .await
+        .unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.events, first.events);
+    match store.reserve_key("projectcode", code, "project-b").await {
+        Err(StoreError::KeyTaken { owner, key, .. }) => {
+            assert_eq!((owner.as_str(), key.as_str()), ("project-a", code));
+        }
+        other => panic!("{other:?}"),
+    }
+    store
+        .reserve_key("projectcode", "2024-330000-04-01-000002", "project-b")
+        .await
+        .unwrap();
+    // Racing owners: exactly one wins.
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .reserve_key("creditcode", "91330000MA2XXXXX0X", &format!("project-{i}"))
+                    .await
+            })
+        })
+        .collect();
+    let mut winners = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => winners += 1,
+            Err(StoreError::KeyTaken { .. }) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(winners, 1);
+    assert!(store.reserve_key("bad kind", "x", "o").await.is_err());
+    assert!(store.reserve_key("projectcode", "", "o").await.is_err());
+}
+
+/// Old schema versions are raised to the current one on read; the stored event is untouched.
+pub async fn upcasting_on_read<H: Harness>(h: &H) {
+    let upcasters = Upcasters::new()
+        .register("InvestmentReported", 1, |mut d| {
+            // v1 had wan (10⁴ yuan); v2 has yuan.
+            let wan = d["amount_wan"].as_i64().unwrap_or(0);
+            d = json!({ "period": d["period"], "amount_yuan": wan * 10_000 });
+            d
+        })
+        .register("InvestmentReported", 2, |mut d| {
+            d["funds_yuan"] = json!(0);
+            d
+        });
+    let store = h
+        .fresh_with(StoreConfig {
+            upcasters,
+            ..StoreConfig::default()
+        })
+        .await;
+    let v1 = NewEvent::new(
+        "InvestmentReported",
+        json!({ "period": "2026-01", "amount_wan": 12 }),
+    );
+    let v3 = NewEvent::new(
+        "InvestmentReported",
+        json!({ "period": "2026-02", "amount_yuan": 5, "funds_yuan": 1 }),
+    )
+    .with_schema_version(3);
+    store
+        .append(
+            "project-up",
+            ExpectedVersion::NoStream,
+            vec![v1.clone(), v3],
+        )
+        .await
+        .unwrap();
+    let read = store
+        .read_stream("project-up", Direction::Forwards, 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(read[0].schema_version, 3);
+    assert_eq!(
+        read[0].data,
+        json!({ "period": "2026-01", "amount_yuan": 120_000, "funds_yuan": 0 })
+    );
+    assert_eq!(read[1].schema_version, 3);
+    assert_eq!(read[1].data["amount_yuan"], json!(5));
+    let all = read_all_settled(&store, &Filter::all(), 2).await;
+    assert_eq!(all[0].data, read[0].data);
+    // The stored event is unchanged: a retry of the original v1 append is still recognised.
+    let again = store
+        .append("project-up", ExpectedVersion::Any, vec![v1])
+        .await
+        .unwrap();
+    assert!(again.replayed);
+    assert!(store.verify().await.unwrap().is_ok());
+}
+
+/// Malformed stream names and appends are refused before anything is written.
+pub async fn invalid_input_is_refused<H: Harness>(h: &H) {
+    let store = h.fresh().await;
+    for bad in ["nodash", "-x", "x-", "$all-1", "9lives-1"] {
+        match store
+            .append(bad, ExpectedVersion::Any, vec![event("A", 0)])
+            .await
+        {
+            Err(StoreError::InvalidStreamName { .. }) => {}
+            other => panic!("{bad}: {other:?}"),
+        }
+    }
+    let e = event("A", 0);
+    for events in [
+        vec![],
+        vec![e.clone(), e.clone()],
+        vec![e.clone().with_schema_version(0)],
+        vec![e.clone().with_metadata(json!([1]))],
+    ] {
+        match store.append("ok-1", ExpectedVersion::Any, events).await {
+            Err(StoreError::InvalidAppend(_)) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(read_all_once(&store, &Filter::all()).await.is_empty());
+}

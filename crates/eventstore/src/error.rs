@@ -1,0 +1,55 @@
+//! The store's errors.
+
+use uuid::Uuid;
+
+use crate::ExpectedVersion;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("wrong expected version for stream {stream}: expected {expected:?}, current {}", display_version(*.current))]
+    WrongExpectedVersion {
+        stream: String,
+        expected: ExpectedVersion,
+        /// The stream's version when the append was refused; `None` when it does not exist.
+        current: Option<u64>,
+    },
+
+    #[error(
+        "event {event_id} was already appended, but not as this append (other stream, order or content)"
+    )]
+    IdempotencyConflict { event_id: Uuid },
+
+    #[error("{kind} key {key:?} is already taken by {owner}")]
+    KeyTaken {
+        kind: String,
+        key: String,
+        owner: String,
+    },
+
+    #[error("invalid stream name {stream:?}: {reason}")]
+    InvalidStreamName { stream: String, reason: String },
+
+    #[error("invalid append: {0}")]
+    InvalidAppend(String),
+
+    #[error("cannot upcast {event_type} from schema version {from_version}: {message}")]
+    Upcast {
+        event_type: String,
+        from_version: u32,
+        message: String,
+    },
+
+    /// Stored data the store cannot read back (should not happen; verify explains more).
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+fn display_version(version: Option<u64>) -> String {
+    version.map_or_else(|| "none (no stream)".to_owned(), |v| v.to_string())
+}

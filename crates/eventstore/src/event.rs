@@ -1,0 +1,117 @@
+//! The event envelope: what is appended, what is read back, and what an append answers.
+
+use serde_json::Value;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::Position;
+
+/// What the writer expects the stream to be before its append (EventStoreDB semantics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExpectedVersion {
+    /// No check.
+    Any,
+    /// The stream must not exist yet (has no event).
+    NoStream,
+    /// The stream must have at least one event.
+    StreamExists,
+    /// The stream's last event must have exactly this version (versions are 0-based).
+    Exact(u64),
+}
+
+/// An event to append. `id` makes retries idempotent: send the same ids again after a lost
+/// response and the store answers with the original result instead of writing twice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub id: Uuid,
+    pub event_type: String,
+    /// Version of the shape of `data`, starting at 1; upcasters raise old versions on read.
+    pub schema_version: u32,
+    pub data: Value,
+    /// `actor`, `correlationId`, `causationId` and free keys; a JSON object.
+    pub metadata: Value,
+}
+
+impl NewEvent {
+    /// An event with a fresh (time-ordered) id, schema version 1 and empty metadata.
+    pub fn new(event_type: impl Into<String>, data: Value) -> Self {
+        NewEvent {
+            id: Uuid::now_v7(),
+            event_type: event_type.into(),
+            schema_version: 1,
+            data,
+            metadata: Value::Object(Default::default()),
+        }
+    }
+
+    pub fn with_id(mut self, id: Uuid) -> Self {
+        self.id = id;
+        self
+    }
+
+    pub fn with_schema_version(mut self, schema_version: u32) -> Self {
+        self.schema_version = schema_version;
+        self
+    }
+
+    pub fn with_metadata(mut self, metadata: Value) -> Self {
+        self.metadata = metadata;
+        self
+    }
+}
+
+/// An event as stored, after upcasting to the current schema version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedEvent {
+    pub id: Uuid,
+    pub stream: String,
+    /// 0-based version within the stream.
+    pub version: u64,
+    pub event_type: String,
+    /// The schema version of `data` as delivered (after upcasting).
+    pub schema_version: u32,
+    pub data: Value,
+    pub metadata: Value,
+    /// When the store recorded it (the appending transaction's start), microsecond precision.
+    pub recorded_at: OffsetDateTime,
+    pub position: Position,
+    /// SHA-256 chained to the previous event of the stream, over the stored (not upcast) event.
+    pub hash: [u8; 32],
+}
+
+/// Where one appended event landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppendedEvent {
+    pub version: u64,
+    pub position: Position,
+}
+
+/// The answer to an append, in the order of the events given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendResult {
+    pub events: Vec<AppendedEvent>,
+    /// The version of the last event of this append: the expected version for the next append.
+    pub stream_version: u64,
+    /// True when the events were already stored by an earlier append of the same ids (a retry),
+    /// so nothing was written and `events` are the original versions and positions.
+    pub replayed: bool,
+}
+
+impl AppendResult {
+    pub fn versions(&self) -> Vec<u64> {
+        self.events.iter().map(|e| e.version).collect()
+    }
+
+    pub fn positions(&self) -> Vec<Position> {
+        self.events.iter().map(|e| e.position).collect()
+    }
+}
+
+/// Which way to read a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Versions `from_version`, `from_version + 1`, …
+    Forwards,
+    /// Versions `from_version`, `from_version - 1`, … down to 0; pass `u64::MAX` to start at the end.
+    Backwards,
+}

@@ -1,0 +1,192 @@
+//! The PostgreSQL backend. Every SQL statement of the store lives under this module.
+//!
+//! Appends go through one PL/pgSQL function (`eventstore.append`, migrations/postgres) so an append
+//! is one round trip; $all is read in `(tx_id, position)` order below the oldest running
+//! transaction, which makes it gap-free without a global lock (docs/ARCHITECTURE.md).
+
+mod append;
+mod checkpoint;
+mod errors;
+mod read;
+mod seal;
+mod subscription;
+#[cfg(feature = "conformance")]
+pub mod testing;
+mod verify;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::PgPoolOptions;
+
+use crate::{
+    AppendResult, Direction, EventStore, EventStream, ExpectedVersion, Filter, NewEvent, Position,
+    RecordedEvent, Seal, StoreError, Upcasters, VerifyReport,
+};
+
+pub use checkpoint::{load_checkpoint, save_checkpoint};
+
+/// The store's migrations (migrations/postgres), embedded in the binary.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// The channel appends notify (payload: the stream name).
+pub const NOTIFY_CHANNEL: &str = "eventstore";
+
+/// Applies the store's migrations to the database behind `pool` (idempotent; concurrent callers
+/// are serialised by sqlx's advisory lock).
+pub async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
+    MIGRATOR.run(pool).await?;
+    Ok(())
+}
+
+/// Tuning of subscriptions.
+#[derive(Debug, Clone)]
+pub struct PgStoreOptions {
+    /// How often a live subscription reads $all when no notification arrives. Bounds the delay
+    /// after a lost notification, a dropped listener connection or a long transaction ending.
+    pub poll_interval: Duration,
+    /// Events read per query by subscriptions.
+    pub subscription_batch: usize,
+    /// Whether subscriptions LISTEN for wake-ups (false: polling only).
+    pub listen: bool,
+    /// Pause before retrying after a database error in a subscription.
+    pub retry_delay: Duration,
+}
+
+impl Default for PgStoreOptions {
+    fn default() -> Self {
+        PgStoreOptions {
+            poll_interval: Duration::from_millis(500),
+            subscription_batch: 500,
+            listen: true,
+            retry_delay: Duration::from_millis(200),
+        }
+    }
+}
+
+/// The event store on PostgreSQL. Cheap to clone (a pool handle and shared settings).
+#[derive(Clone, Debug)]
+pub struct PgEventStore {
+    pool: PgPool,
+    upcasters: Arc<Upcasters>,
+    options: Arc<PgStoreOptions>,
+}
+
+impl PgEventStore {
+    /// A store over an existing pool (the schema must be migrated, see [`migrate`]).
+    pub fn new(pool: PgPool) -> Self {
+        PgEventStore {
+            pool,
+            upcasters: Arc::new(Upcasters::new()),
+            options: Arc::new(PgStoreOptions::default()),
+        }
+    }
+
+    /// Connects a pool of `max_connections` to `url`.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .connect(url)
+            .await?;
+        Ok(PgEventStore::new(pool))
+    }
+
+    pub fn with_upcasters(mut self, upcasters: Upcasters) -> Self {
+        self.upcasters = Arc::new(upcasters);
+        self
+    }
+
+    pub fn with_options(mut self, options: PgStoreOptions) -> Self {
+        self.options = Arc::new(options);
+        self
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Applies the store's migrations.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        migrate(&self.pool).await
+    }
+
+    /// Seals every `every` until the returned task is aborted; failures are logged and retried
+    /// at the next tick (a missed seal only makes the next one cover more).
+    pub fn spawn_sealer(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let store = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                match store.seal().await {
+                    Ok(Some(seal)) => tracing::info!(
+                        seal_no = seal.seal_no,
+                        events = seal.event_count,
+                        to = %seal.to,
+                        "sealed"
+                    ),
+                    Ok(None) => tracing::debug!("nothing new to seal"),
+                    Err(error) => tracing::warn!(%error, "sealing failed; will retry"),
+                }
+            }
+        })
+    }
+}
+
+impl EventStore for PgEventStore {
+    async fn append(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendResult, StoreError> {
+        append::append(&self.pool, stream, expected, events).await
+    }
+
+    async fn read_stream(
+        &self,
+        stream: &str,
+        direction: Direction,
+        from_version: u64,
+        max_count: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        read::read_stream(
+            &self.pool,
+            &self.upcasters,
+            stream,
+            direction,
+            from_version,
+            max_count,
+        )
+        .await
+    }
+
+    async fn read_all(
+        &self,
+        from: Position,
+        filter: &Filter,
+        batch_size: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        read::read_all(&self.pool, &self.upcasters, from, filter, batch_size).await
+    }
+
+    fn subscribe_all(&self, from: Position, filter: Filter) -> EventStream {
+        subscription::subscribe(self.clone(), from, filter)
+    }
+
+    async fn seal(&self) -> Result<Option<Seal>, StoreError> {
+        seal::seal(&self.pool).await
+    }
+
+    async fn verify(&self) -> Result<VerifyReport, StoreError> {
+        verify::verify(&self.pool).await
+    }
+
+    async fn load_checkpoint(&self, name: &str) -> Result<Option<Position>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        checkpoint::load_checkpoint(&mut conn, name).await
+    }
+}

@@ -1,0 +1,100 @@
+//! Reading streams and $all.
+
+use sqlx::postgres::PgRow;
+use sqlx::{PgPool, Row};
+use time::OffsetDateTime;
+
+use super::errors::{to_i64, to_u64};
+use crate::stream_name::validate_stream_name;
+use crate::{Direction, Filter, Position, RecordedEvent, StoreError, Upcasters};
+
+const COLUMNS: &str = "event_id, stream, version, event_type, schema_version, data, metadata, \
+                       recorded_at, tx_id::text::bigint AS commit_pos, position, hash";
+
+fn limit(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+pub(crate) async fn read_stream(
+    pool: &PgPool,
+    upcasters: &Upcasters,
+    stream: &str,
+    direction: Direction,
+    from_version: u64,
+    max_count: usize,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    validate_stream_name(stream)?;
+    // Past the largest bigint means "from the end" (backwards) or "nothing" (forwards).
+    let from = i64::try_from(from_version).unwrap_or(i64::MAX);
+    let sql = match direction {
+        Direction::Forwards => format!(
+            "SELECT {COLUMNS} FROM eventstore.events \
+             WHERE stream = $1 AND version >= $2 ORDER BY version LIMIT $3"
+        ),
+        Direction::Backwards => format!(
+            "SELECT {COLUMNS} FROM eventstore.events \
+             WHERE stream = $1 AND version <= $2 ORDER BY version DESC LIMIT $3"
+        ),
+    };
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(stream)
+        .bind(from)
+        .bind(limit(max_count))
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(|r| decode(r, upcasters)).collect()
+}
+
+pub(crate) async fn read_all(
+    pool: &PgPool,
+    upcasters: &Upcasters,
+    from: Position,
+    filter: &Filter,
+    batch_size: usize,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    // Only rows of transactions older than every running one: those are settled (committed or
+    // rolled back), so no later commit can land before the point this read reaches.
+    let sql = format!(
+        "SELECT {COLUMNS} FROM eventstore.events \
+         WHERE (tx_id, position) > ($1::text::xid8, $2) \
+           AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
+           AND (cardinality($3::text[]) = 0 OR category = ANY($3)) \
+           AND (cardinality($4::text[]) = 0 OR event_type = ANY($4)) \
+         ORDER BY tx_id, position LIMIT $5"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(to_i64(from.commit, "commit position")?.to_string())
+        .bind(from.prepare)
+        .bind(&filter.categories)
+        .bind(&filter.event_types)
+        .bind(limit(batch_size))
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(|r| decode(r, upcasters)).collect()
+}
+
+fn decode(row: &PgRow, upcasters: &Upcasters) -> Result<RecordedEvent, StoreError> {
+    let event_type: String = row.try_get("event_type")?;
+    let stored_version: i32 = row.try_get("schema_version")?;
+    let stored_version = u32::try_from(stored_version)
+        .map_err(|_| StoreError::Corrupt(format!("schema version {stored_version}")))?;
+    let (schema_version, data) =
+        upcasters.upcast(&event_type, stored_version, row.try_get("data")?)?;
+    let hash: Vec<u8> = row.try_get("hash")?;
+    Ok(RecordedEvent {
+        id: row.try_get("event_id")?,
+        stream: row.try_get("stream")?,
+        version: to_u64(row.try_get("version")?, "version")?,
+        event_type,
+        schema_version,
+        data,
+        metadata: row.try_get("metadata")?,
+        recorded_at: row.try_get::<OffsetDateTime, _>("recorded_at")?,
+        position: Position {
+            commit: to_u64(row.try_get("commit_pos")?, "transaction id")?,
+            prepare: row.try_get("position")?,
+        },
+        hash: crate::hash::to_hash(&hash)
+            .ok_or_else(|| StoreError::Corrupt(format!("hash of {} bytes", hash.len())))?,
+    })
+}

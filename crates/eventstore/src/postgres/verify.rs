@@ -1,0 +1,155 @@
+//! Verification on PostgreSQL: feeds the stored rows to the neutral checkers in crate::verify,
+//! all inside one repeatable-read snapshot so concurrent appends cannot cause false alarms.
+
+use futures::TryStreamExt;
+use sqlx::{PgPool, Row};
+
+use super::errors::{to_i64, to_u64};
+use crate::hash::{RangeDigest, to_hash};
+use crate::verify::{Mismatch, SealChecker, StoredEvent, StreamChainChecker, VerifyReport};
+use crate::{Position, Seal, StoreError};
+
+pub(crate) async fn verify(pool: &PgPool) -> Result<VerifyReport, StoreError> {
+    let mut report = VerifyReport::default();
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await?;
+
+    // 1. Every stream's chain, in (stream, version) order.
+    {
+        let mut checker = StreamChainChecker::default();
+        let mut rows = sqlx::query(
+            "SELECT event_id, stream, version, event_type, schema_version, data::text AS data, \
+             metadata::text AS metadata, recorded_at, tx_id::text::bigint AS commit_pos, position, hash \
+             FROM eventstore.events ORDER BY stream, version",
+        )
+        .fetch(&mut *tx);
+        while let Some(r) = rows.try_next().await? {
+            let e = StoredEvent {
+                id: r.try_get("event_id")?,
+                stream: r.try_get("stream")?,
+                version: r.try_get("version")?,
+                event_type: r.try_get("event_type")?,
+                schema_version: r.try_get("schema_version")?,
+                data: r.try_get("data")?,
+                metadata: r.try_get("metadata")?,
+                recorded_at: r.try_get("recorded_at")?,
+                position: Position {
+                    commit: to_u64(r.try_get("commit_pos")?, "transaction id")?,
+                    prepare: r.try_get("position")?,
+                },
+                hash: r.try_get("hash")?,
+            };
+            checker.push(&e, &mut report);
+        }
+    }
+
+    // 2. Stream heads agree with the last event (catches a removed last event).
+    {
+        let rows = sqlx::query(
+            "SELECT coalesce(s.name, e.stream) AS stream, s.version AS head_version, \
+                    e.version AS last_version, s.last_hash = e.hash AS same_hash \
+             FROM eventstore.streams s \
+             FULL JOIN (SELECT DISTINCT ON (stream) stream, version, hash FROM eventstore.events \
+                        ORDER BY stream, version DESC) e ON e.stream = s.name \
+             WHERE s.name IS NULL OR e.stream IS NULL OR s.version <> e.version OR s.last_hash <> e.hash \
+             ORDER BY 1",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in rows {
+            let head: Option<i64> = r.try_get("head_version")?;
+            let last: Option<i64> = r.try_get("last_version")?;
+            let same_hash: Option<bool> = r.try_get("same_hash")?;
+            let problem = match (head, last) {
+                (Some(h), Some(l)) if h != l => {
+                    format!("head says version {h} but the last stored event is version {l}")
+                }
+                (Some(_), Some(_)) if same_hash == Some(false) => {
+                    "head hash differs from the last event's hash".to_owned()
+                }
+                (Some(h), None) => format!("head says version {h} but no event is stored"),
+                (None, Some(l)) => format!("events up to version {l} but no stream head"),
+                _ => "head disagrees with its events".to_owned(),
+            };
+            report.push(Mismatch::Stream {
+                stream: r.try_get("stream")?,
+                problem,
+            });
+        }
+    }
+
+    // 3. Seals, against the event hashes of $all in order.
+    let seals: Vec<Seal> = sqlx::query(
+        "SELECT seal_no, from_commit, from_prepare, to_commit, to_prepare, event_count, digest, \
+         prev_hash, hash, sealed_at FROM eventstore.seals ORDER BY seal_no",
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(|r| {
+        let h = |col: &str| -> Result<[u8; 32], StoreError> {
+            let v: Vec<u8> = r.try_get(col)?;
+            to_hash(&v)
+                .ok_or_else(|| StoreError::Corrupt(format!("seal {col} of {} bytes", v.len())))
+        };
+        Ok(Seal {
+            seal_no: to_u64(r.try_get("seal_no")?, "seal number")?,
+            from: Position {
+                commit: to_u64(r.try_get("from_commit")?, "seal position")?,
+                prepare: r.try_get("from_prepare")?,
+            },
+            to: Position {
+                commit: to_u64(r.try_get("to_commit")?, "seal position")?,
+                prepare: r.try_get("to_prepare")?,
+            },
+            event_count: to_u64(r.try_get("event_count")?, "event count")?,
+            digest: h("digest")?,
+            prev_hash: h("prev_hash")?,
+            hash: h("hash")?,
+            sealed_at: r.try_get("sealed_at")?,
+        })
+    })
+    .collect::<Result<_, StoreError>>()?;
+
+    if let Some(last) = seals.last() {
+        let mut rows = sqlx::query(
+            "SELECT tx_id::text::bigint AS commit_pos, position, hash FROM eventstore.events \
+             WHERE (tx_id, position) <= ($1::text::xid8, $2) ORDER BY tx_id, position",
+        )
+        .bind(to_i64(last.to.commit, "commit position")?.to_string())
+        .bind(last.to.prepare)
+        .fetch(&mut *tx);
+        let mut checker = SealChecker::new();
+        let mut pending: Option<(Position, Vec<u8>)> = None;
+        for seal in &seals {
+            let mut digest = RangeDigest::default();
+            loop {
+                if pending.is_none() {
+                    pending = match rows.try_next().await? {
+                        Some(r) => Some((
+                            Position {
+                                commit: to_u64(r.try_get("commit_pos")?, "transaction id")?,
+                                prepare: r.try_get("position")?,
+                            },
+                            r.try_get("hash")?,
+                        )),
+                        None => None,
+                    };
+                }
+                match pending.take() {
+                    Some((p, h)) if p <= seal.to => digest.push(&h),
+                    other => {
+                        pending = other;
+                        break;
+                    }
+                }
+            }
+            checker.check(seal, digest, &mut report);
+        }
+    }
+    drop(tx);
+    report.sort();
+    Ok(report)
+}

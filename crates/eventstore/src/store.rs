@@ -1,0 +1,74 @@
+//! The backend-neutral store interface. Backends (PostgreSQL now, SQLite later) implement it, and
+//! the conformance suite (`conformance` feature) checks any implementation against the same rules.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use futures::Stream;
+
+use crate::{
+    AppendResult, Direction, ExpectedVersion, Filter, NewEvent, Position, RecordedEvent, Seal,
+    StoreError, VerifyReport,
+};
+
+/// A subscription: events in $all order, catch-up then live. It ends only when dropped or on an
+/// error a retry cannot fix (then it yields that error last); lost connections are retried.
+pub type EventStream = Pin<Box<dyn Stream<Item = Result<RecordedEvent, StoreError>> + Send>>;
+
+pub trait EventStore: Clone + Send + Sync + 'static {
+    /// Appends `events` atomically to `stream` if it is at `expected`. Retrying with the same
+    /// event ids returns the original result and writes nothing.
+    fn append(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> impl Future<Output = Result<AppendResult, StoreError>> + Send;
+
+    /// Up to `max_count` events of `stream` from `from_version` on (backwards: down from it; pass
+    /// `u64::MAX` for the end). A stream that does not exist reads as empty.
+    fn read_stream(
+        &self,
+        stream: &str,
+        direction: Direction,
+        from_version: u64,
+        max_count: usize,
+    ) -> impl Future<Output = Result<Vec<RecordedEvent>, StoreError>> + Send;
+
+    /// Up to `batch_size` events of $all strictly after `from` that pass `filter`. Never returns
+    /// an uncommitted event, and never one beyond an event that may still commit before it.
+    fn read_all(
+        &self,
+        from: Position,
+        filter: &Filter,
+        batch_size: usize,
+    ) -> impl Future<Output = Result<Vec<RecordedEvent>, StoreError>> + Send;
+
+    /// Events of $all after `from` that pass `filter`: catch-up, then live.
+    fn subscribe_all(&self, from: Position, filter: Filter) -> EventStream;
+
+    /// Seals everything appended since the last seal; `None` when there is nothing new.
+    fn seal(&self) -> impl Future<Output = Result<Option<Seal>, StoreError>> + Send;
+
+    /// Recomputes every stream chain and seal.
+    fn verify(&self) -> impl Future<Output = Result<VerifyReport, StoreError>> + Send;
+
+    /// A consumer's stored checkpoint (see the backend for saving it in the consumer's transaction).
+    fn load_checkpoint(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<Position>, StoreError>> + Send;
+
+    /// Reserves a unique business key (e.g. a national project code) for `owner` by appending
+    /// `KeyReserved` to the stream `<kind>-<key>` with [`ExpectedVersion::NoStream`]. Reserving
+    /// again for the same owner succeeds (idempotent); for another owner it fails with
+    /// [`StoreError::KeyTaken`] naming the holder.
+    fn reserve_key(
+        &self,
+        kind: &str,
+        key: &str,
+        owner: &str,
+    ) -> impl Future<Output = Result<AppendResult, StoreError>> + Send {
+        crate::keys::reserve(self, kind, key, owner)
+    }
+}

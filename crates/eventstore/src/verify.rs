@@ -1,0 +1,257 @@
+//! Verification: recompute every stream's hash chain and every seal from the stored rows.
+//!
+//! The checkers here are backend-neutral: a backend feeds them stored rows in the right order and
+//! they collect what does not match. Both keep going after a mismatch so one report shows the
+//! extent of the damage; the first mismatch (in $all order for events) is the headline.
+
+use std::fmt;
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::hash::{self, HashInput, RangeDigest, SealInput, ZERO_HASH};
+use crate::{Position, Seal};
+
+/// Mismatches kept in a report; beyond this only the count grows.
+pub const MAX_REPORTED_MISMATCHES: usize = 100;
+
+/// An event as stored, with its JSON as the database prints it (the hash covers that text).
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub id: Uuid,
+    pub stream: String,
+    pub version: i64,
+    pub event_type: String,
+    pub schema_version: i32,
+    pub data: String,
+    pub metadata: String,
+    pub recorded_at: OffsetDateTime,
+    pub position: Position,
+    pub hash: Vec<u8>,
+}
+
+/// Something that does not match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mismatch {
+    Event {
+        stream: String,
+        version: i64,
+        position: Position,
+        problem: String,
+    },
+    /// The stream's head row disagrees with its events (e.g. its last event was removed).
+    Stream {
+        stream: String,
+        problem: String,
+    },
+    Seal {
+        seal_no: u64,
+        problem: String,
+    },
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Mismatch::Event {
+                stream,
+                version,
+                position,
+                problem,
+            } => write!(
+                f,
+                "event in stream {stream} at version {version}, position {position}: {problem}"
+            ),
+            Mismatch::Stream { stream, problem } => write!(f, "stream {stream}: {problem}"),
+            Mismatch::Seal { seal_no, problem } => write!(f, "seal {seal_no}: {problem}"),
+        }
+    }
+}
+
+/// The outcome of a verification.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VerifyReport {
+    pub streams: u64,
+    pub events: u64,
+    pub seals: u64,
+    /// Total mismatches found; `mismatches` keeps the first [`MAX_REPORTED_MISMATCHES`].
+    pub mismatch_count: u64,
+    /// Event mismatches in $all order, then stream and seal mismatches.
+    pub mismatches: Vec<Mismatch>,
+}
+
+impl VerifyReport {
+    pub fn is_ok(&self) -> bool {
+        self.mismatch_count == 0
+    }
+
+    pub fn first_mismatch(&self) -> Option<&Mismatch> {
+        self.mismatches.first()
+    }
+
+    pub(crate) fn push(&mut self, m: Mismatch) {
+        self.mismatch_count += 1;
+        if self.mismatches.len() < MAX_REPORTED_MISMATCHES {
+            self.mismatches.push(m);
+        }
+    }
+
+    /// Puts event mismatches in $all order so the first is the earliest in history.
+    pub(crate) fn sort(&mut self) {
+        fn key(m: &Mismatch) -> (u8, Position, u64) {
+            match m {
+                Mismatch::Event { position, .. } => (0, *position, 0),
+                Mismatch::Stream { .. } => (1, Position::START, 0),
+                Mismatch::Seal { seal_no, .. } => (2, Position::START, *seal_no),
+            }
+        }
+        self.mismatches.sort_by_key(key);
+    }
+}
+
+/// Checks per-stream chains; feed events ordered by (stream, version).
+#[derive(Default)]
+pub struct StreamChainChecker {
+    current: Option<String>,
+    next_version: i64,
+    prev: [u8; 32],
+}
+
+impl StreamChainChecker {
+    pub fn push(&mut self, e: &StoredEvent, report: &mut VerifyReport) {
+        if self.current.as_deref() != Some(e.stream.as_str()) {
+            self.current = Some(e.stream.clone());
+            self.next_version = 0;
+            self.prev = ZERO_HASH;
+            report.streams += 1;
+        }
+        report.events += 1;
+        let mismatch = |problem: String| Mismatch::Event {
+            stream: e.stream.clone(),
+            version: e.version,
+            position: e.position,
+            problem,
+        };
+        if e.version != self.next_version {
+            report.push(mismatch(format!(
+                "version {} follows version {} (expected {})",
+                e.version,
+                self.next_version - 1,
+                self.next_version
+            )));
+        }
+        let recomputed = match (u64::try_from(e.version), u32::try_from(e.schema_version)) {
+            (Ok(version), Ok(schema_version)) => Some(hash::event_hash(
+                &self.prev,
+                &HashInput {
+                    id: e.id,
+                    stream: &e.stream,
+                    version,
+                    event_type: &e.event_type,
+                    schema_version,
+                    data: &e.data,
+                    metadata: &e.metadata,
+                    recorded_at_micros: micros(e.recorded_at),
+                },
+            )),
+            _ => None,
+        };
+        match (recomputed, hash::to_hash(&e.hash)) {
+            (Some(r), Some(stored)) if r == stored => {}
+            (Some(r), _) => report.push(mismatch(format!(
+                "hash does not match its content and chain (stored {}, recomputed {})",
+                hex::encode(&e.hash),
+                hex::encode(r)
+            ))),
+            (None, _) => report.push(mismatch("negative version or schema version".to_owned())),
+        }
+        // Chain on the stored hash: a rewritten hash then breaks the next event's check too.
+        self.prev = hash::to_hash(&e.hash).unwrap_or(ZERO_HASH);
+        self.next_version = e.version.saturating_add(1);
+    }
+}
+
+/// Recorded-at as the hash sees it: microseconds since the Unix epoch.
+pub fn micros(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos().div_euclid(1000)).unwrap_or(i64::MAX)
+}
+
+/// Checks seals; feed seals in order, each with the event hashes of $all in order, via
+/// [`SealChecker::check`] and the events after the previous seal.
+#[derive(Default)]
+pub struct SealChecker {
+    prev_to: Position,
+    prev_hash: [u8; 32],
+    expected_no: u64,
+}
+
+impl SealChecker {
+    pub fn new() -> Self {
+        SealChecker {
+            prev_to: Position::START,
+            prev_hash: ZERO_HASH,
+            expected_no: 1,
+        }
+    }
+
+    /// Where the next seal must start.
+    pub fn next_from(&self) -> Position {
+        self.prev_to
+    }
+
+    /// Checks `seal` against the digest of the events a backend found in `(seal.from, seal.to]`.
+    pub fn check(&mut self, seal: &Seal, events: RangeDigest, report: &mut VerifyReport) {
+        report.seals += 1;
+        let bad = |problem: String| Mismatch::Seal {
+            seal_no: seal.seal_no,
+            problem,
+        };
+        if seal.seal_no != self.expected_no {
+            report.push(bad(format!("expected seal number {}", self.expected_no)));
+        }
+        if seal.from != self.prev_to {
+            report.push(bad(format!(
+                "starts at {} but the previous seal ends at {}",
+                seal.from, self.prev_to
+            )));
+        }
+        if seal.prev_hash != self.prev_hash {
+            report.push(bad(
+                "previous-seal hash does not match the previous seal".to_owned()
+            ));
+        }
+        let count = events.count();
+        let digest = events.finish();
+        if count != seal.event_count {
+            report.push(bad(format!(
+                "covers {} events but {count} are stored in its range",
+                seal.event_count
+            )));
+        }
+        if digest != seal.digest {
+            report.push(bad(format!(
+                "digest of the event hashes in {}..={} does not match (stored {}, recomputed {})",
+                seal.from,
+                seal.to,
+                hex::encode(seal.digest),
+                hex::encode(digest)
+            )));
+        }
+        let recomputed = hash::seal_hash(
+            &seal.prev_hash,
+            &SealInput {
+                seal_no: seal.seal_no,
+                from: seal.from,
+                to: seal.to,
+                event_count: seal.event_count,
+                digest: &seal.digest,
+            },
+        );
+        if recomputed != seal.hash {
+            report.push(bad("seal hash does not match its content".to_owned()));
+        }
+        self.prev_to = seal.to;
+        self.prev_hash = seal.hash;
+        self.expected_no = seal.seal_no + 1;
+    }
+}
