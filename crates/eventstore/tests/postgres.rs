@@ -35,3 +35,161 @@ conformance_tests!(
     upcasting_on_read,
     invalid_input_is_refused,
 );
+
+mod postgres_only {
+    use eventstore::postgres::testing::TestDatabase;
+    use eventstore::postgres::{load_checkpoint, migrate, save_checkpoint};
+    use eventstore::{EventStore, ExpectedVersion, NewEvent, PgEventStore, Position};
+    use serde_json::json;
+    use sqlx::PgPool;
+
+    async fn store_with_events() -> (TestDatabase, PgPool, PgEventStore) {
+        let db = TestDatabase::migrated().await;
+        let pool = db.pool(4).await;
+        let store = PgEventStore::new(pool.clone());
+        store
+            .append(
+                "project-1",
+                ExpectedVersion::NoStream,
+                vec![NewEvent::new("ProjectRegistered", json!({"name": "x"}))],
+            )
+            .await
+            .unwrap();
+        // A seal row too, so the seal table's protections are exercised on real data.
+        // (It waits while other tests' transactions hold $all back; see read_all_settled.)
+        for _ in 0..500 {
+            if store.seal().await.unwrap().is_some() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        (db, pool, store)
+    }
+
+    fn sqlstate(e: sqlx::Error) -> String {
+        e.as_database_error()
+            .and_then(|d| d.code())
+            .map(|c| c.into_owned())
+            .unwrap_or_else(|| panic!("not a database error: {e}"))
+    }
+
+    #[tokio::test]
+    async fn triggers_refuse_update_delete_truncate_even_for_superuser() {
+        let (db, pool, _store) = store_with_events().await;
+        for sql in [
+            "UPDATE eventstore.events SET data = '{}'",
+            "DELETE FROM eventstore.events",
+            "TRUNCATE eventstore.events",
+            "UPDATE eventstore.seals SET event_count = 0",
+            "DELETE FROM eventstore.seals",
+            "TRUNCATE eventstore.seals",
+        ] {
+            let err = sqlx::query(sql).execute(&pool).await.expect_err(sql);
+            assert_eq!(sqlstate(err), "TZ004", "{sql}");
+        }
+        pool.close().await;
+        db.drop_database().await;
+    }
+
+    #[tokio::test]
+    async fn service_role_appends_and_reads_but_cannot_rewrite() {
+        let (db, pool, _store) = store_with_events().await;
+        let mut tx = pool.begin().await.unwrap();
+        sqlx::query("SET LOCAL ROLE taizhang_service")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        sqlx::query(
+            "SELECT * FROM eventstore.append('project-2', -1, ARRAY[gen_random_uuid()], \
+             ARRAY['ProjectRegistered'], ARRAY[1], ARRAY['{}'::jsonb], ARRAY['{}'::jsonb])",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM eventstore.events")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(n, 2);
+        save_checkpoint(&mut tx, "reporting", Position::new(1, 1))
+            .await
+            .unwrap();
+        for sql in [
+            "UPDATE eventstore.events SET data = '{}'",
+            "DELETE FROM eventstore.events",
+            "TRUNCATE eventstore.events",
+            "UPDATE eventstore.seals SET event_count = 0",
+            "DELETE FROM eventstore.seals",
+            "ALTER TABLE eventstore.events DISABLE TRIGGER events_append_only",
+        ] {
+            sqlx::query("SAVEPOINT s").execute(&mut *tx).await.unwrap();
+            let err = sqlx::query(sql).execute(&mut *tx).await.expect_err(sql);
+            // 42501: insufficient privilege (refused before the trigger is even reached).
+            assert_eq!(sqlstate(err), "42501", "{sql}");
+            sqlx::query("ROLLBACK TO SAVEPOINT s")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        tx.rollback().await.unwrap();
+        pool.close().await;
+        db.drop_database().await;
+    }
+
+    #[tokio::test]
+    async fn checkpoint_commits_and_rolls_back_with_the_consumers_writes() {
+        let (db, pool, store) = store_with_events().await;
+        sqlx::query("CREATE TABLE consumer_rows (id int)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let pos = Position::new(42, 7);
+
+        let mut tx = pool.begin().await.unwrap();
+        sqlx::query("INSERT INTO consumer_rows VALUES (1)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        save_checkpoint(&mut tx, "ledger", pos).await.unwrap();
+        assert_eq!(load_checkpoint(&mut tx, "ledger").await.unwrap(), Some(pos));
+        tx.rollback().await.unwrap();
+        assert_eq!(store.load_checkpoint("ledger").await.unwrap(), None);
+
+        let mut tx = pool.begin().await.unwrap();
+        sqlx::query("INSERT INTO consumer_rows VALUES (1)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        save_checkpoint(&mut tx, "ledger", pos).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(store.load_checkpoint("ledger").await.unwrap(), Some(pos));
+        let mut conn = pool.acquire().await.unwrap();
+        save_checkpoint(&mut conn, "ledger", Position::new(43, 1))
+            .await
+            .unwrap();
+        assert_eq!(
+            load_checkpoint(&mut conn, "ledger").await.unwrap(),
+            Some(Position::new(43, 1))
+        );
+        drop(conn);
+        pool.close().await;
+        db.drop_database().await;
+    }
+
+    #[tokio::test]
+    async fn migrate_is_idempotent_and_creates_the_role_once() {
+        let db = TestDatabase::empty().await;
+        let pool = db.pool(2).await;
+        migrate(&pool).await.unwrap();
+        migrate(&pool).await.unwrap();
+        let roles: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_roles WHERE rolname = 'taizhang_service' AND NOT rolcanlogin",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(roles, 1);
+        pool.close().await;
+        db.drop_database().await;
+    }
+}
