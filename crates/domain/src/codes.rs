@@ -54,10 +54,11 @@ impl ProjectCode {
             .then(|| CodeIssued::YearMonth(2000 + yy, mm as u8))
     }
 
-    /// The key under which the command handler reserves the code, so that it belongs to one
-    /// project only.
+    /// The key `(kind, key)` under which the command handler reserves the code, so that it
+    /// belongs to one project only. The kind is a bare word because the store reserves a key
+    /// by appending to the stream `<kind>-<key>` (`projectcode-2406-610403-04-01-123456`).
     pub fn reservation_key(&self) -> (&'static str, String) {
-        ("project-code", self.0.clone())
+        ("projectcode", self.0.clone())
     }
 }
 
@@ -182,7 +183,7 @@ mod tests {
             .reservation_key();
         assert_eq!(
             (kind, key.as_str()),
-            ("project-code", "2018-420100-47-03-012345")
+            ("projectcode", "2018-420100-47-03-012345")
         );
     }
 

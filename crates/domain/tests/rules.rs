@@ -589,7 +589,7 @@ fn rule7_project_code_format_and_one_per_project() {
     // Uniqueness across projects is the command handler's reservation of this key.
     assert_eq!(
         Project::unique_keys(&assign("2019-610403-04-01-123456")),
-        vec![("project-code", "2019-610403-04-01-123456".to_owned())]
+        vec![("projectcode", "2019-610403-04-01-123456".to_owned())]
     );
     let s = accept(started_project(), assign("2019-610403-04-01-123456"));
     refused(
