@@ -1,6 +1,7 @@
 //! The common shape of the aggregates, for the command handler: fold the stream with `apply`,
 //! then `decide` the command.
 
+use crate::codes::UniqueKey;
 use crate::context::Context;
 use crate::error::DomainError;
 use crate::event::{DecodeError, DomainEvent};
@@ -24,8 +25,8 @@ pub trait Aggregate: Default + Clone + PartialEq + std::fmt::Debug {
         ctx: &Context,
     ) -> Result<Vec<Self::Event>, DomainError>;
 
-    /// Unique business keys `(kind, key)` the handler reserves before appending the events.
-    fn unique_keys(_command: &Self::Command) -> Vec<(&'static str, String)> {
+    /// Unique business keys the handler reserves before appending the events.
+    fn unique_keys(_command: &Self::Command) -> Vec<UniqueKey> {
         Vec::new()
     }
 
@@ -53,7 +54,7 @@ macro_rules! aggregate {
                 crate::$module::decide(self, command, ctx)
             }
 
-            $(fn unique_keys(command: &Self::Command) -> Vec<(&'static str, String)> {
+            $(fn unique_keys(command: &Self::Command) -> Vec<UniqueKey> {
                 $keys(command)
             })?
         }

@@ -1,7 +1,7 @@
 //! Official codes: the national project code (项目代码) and the unified social credit code
 //! (统一社会信用代码, USCC).
 
-use crate::error::{ErrorCode, ValueError};
+use crate::error::{DomainError, ErrorCode, ValueError};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
 
@@ -57,8 +57,13 @@ impl ProjectCode {
     /// The key `(kind, key)` under which the command handler reserves the code, so that it
     /// belongs to one project only. The kind is a bare word because the store reserves a key
     /// by appending to the stream `<kind>-<key>` (`projectcode-2406-610403-04-01-123456`).
-    pub fn reservation_key(&self) -> (&'static str, String) {
-        ("projectcode", self.0.clone())
+    pub fn reservation_key(&self) -> UniqueKey {
+        UniqueKey {
+            kind: "projectcode",
+            key: self.0.clone(),
+            field: "code",
+            taken: ErrorCode::ProjectCodeTaken,
+        }
     }
 }
 
@@ -79,6 +84,30 @@ impl fmt::Display for ProjectCode {
 impl<'de> Deserialize<'de> for ProjectCode {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         ProjectCode::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A business key that must belong to one aggregate only. The command handler reserves it in
+/// the store before appending; when another aggregate holds it, the command is refused with
+/// `taken` on `field`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UniqueKey {
+    /// A bare word (a stream category): the store's key stream is `<kind>-<key>`.
+    pub kind: &'static str,
+    pub key: String,
+    pub field: &'static str,
+    pub taken: ErrorCode,
+}
+
+impl UniqueKey {
+    /// The refusal when `owner` (another aggregate's stream) already holds the key.
+    pub fn taken_error(&self, owner: &str) -> DomainError {
+        DomainError::new(
+            self.taken,
+            self.field,
+            format!("{} {} already belongs to {owner}", self.field, self.key),
+            format!("{} 已被其他项目使用（{owner}）", self.key),
+        )
     }
 }
 
@@ -178,13 +207,15 @@ mod tests {
                 "{bad}"
             );
         }
-        let (kind, key) = ProjectCode::parse("2018-420100-47-03-012345")
+        let key = ProjectCode::parse("2018-420100-47-03-012345")
             .unwrap()
             .reservation_key();
         assert_eq!(
-            (kind, key.as_str()),
+            (key.kind, key.key.as_str()),
             ("projectcode", "2018-420100-47-03-012345")
         );
+        let err = key.taken_error("project-x");
+        assert_eq!((err.code, err.field), (ErrorCode::ProjectCodeTaken, "code"));
     }
 
     #[test]

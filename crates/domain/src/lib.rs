@@ -20,7 +20,7 @@ pub mod unit;
 
 pub use aggregate::{Aggregate, AnyEvent};
 pub use area::Mu;
-pub use codes::{ProjectCode, Uscc};
+pub use codes::{ProjectCode, UniqueKey, Uscc};
 pub use context::Context;
 pub use error::{DomainError, ErrorCode, ValueError};
 pub use event::{DecodeError, DomainEvent};

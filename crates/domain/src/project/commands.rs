@@ -2,6 +2,7 @@
 //! refuses it or records exactly that event, so the API and the log speak one vocabulary.
 
 use super::events::*;
+use crate::codes::UniqueKey;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,7 +31,7 @@ pub enum ProjectCommand {
 impl ProjectCommand {
     /// Unique business keys the command handler must reserve (kind, key) before appending:
     /// the national project code belongs to one project only (rule 7).
-    pub fn unique_keys(&self) -> Vec<(&'static str, String)> {
+    pub fn unique_keys(&self) -> Vec<UniqueKey> {
         match self {
             Self::AssignProjectCode(c) => vec![c.code.reservation_key()],
             _ => Vec::new(),
