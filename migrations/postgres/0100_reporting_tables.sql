@@ -59,6 +59,7 @@ CREATE TABLE reporting.projects (
     framework_signed_date       date,
     contract_signed_date        date,
     planned_start_period        text,
+    contract_planned_start_period text,
     planned_completion_period   text,
     planned_production_period   text,
     start_date                  date,
@@ -109,6 +110,7 @@ COMMENT ON COLUMN reporting.projects.registered_date IS 'Date the project was re
 COMMENT ON COLUMN reporting.projects.framework_signed_date IS 'Date of the first framework agreement. 框架协议签订日期';
 COMMENT ON COLUMN reporting.projects.contract_signed_date IS 'Date of the formal contract. 正式签约日期';
 COMMENT ON COLUMN reporting.projects.planned_start_period IS 'Planned start month (YYYY-MM): latest annual plan, else latest formal or supplement agreement. 计划开工月份';
+COMMENT ON COLUMN reporting.projects.contract_planned_start_period IS 'Planned start month (YYYY-MM) of the latest formal or supplement agreement. 合同约定开工月份';
 COMMENT ON COLUMN reporting.projects.planned_completion_period IS 'Planned completion month (YYYY-MM) of the latest agreement. 计划竣工月份';
 COMMENT ON COLUMN reporting.projects.planned_production_period IS 'Planned production month (YYYY-MM) of the latest agreement. 计划投产月份';
 COMMENT ON COLUMN reporting.projects.start_date IS 'Construction start date. 开工日期';
@@ -138,7 +140,7 @@ CREATE TABLE reporting.project_assignments (
 );
 COMMENT ON TABLE reporting.project_assignments IS 'Every assignment of responsibility for a project, from registration on. 责任单位调整记录';
 COMMENT ON COLUMN reporting.project_assignments.project_id IS 'Project. 项目编号';
-COMMENT ON COLUMN reporting.project_assignments.seq IS 'Order of the assignment for the project, from 0 (registration). 序号';
+COMMENT ON COLUMN reporting.project_assignments.seq IS 'Version of the project-stream event that made the assignment (0 = registration); orders the rows. 序号';
 COMMENT ON COLUMN reporting.project_assignments.unit_id IS 'Responsible unit. 责任单位';
 COMMENT ON COLUMN reporting.project_assignments.lead_official IS 'Leader in charge. 包抓领导';
 COMMENT ON COLUMN reporting.project_assignments.effective_date IS 'Business date of the assignment. 生效日期';
@@ -160,7 +162,7 @@ CREATE TABLE reporting.agreements (
 );
 COMMENT ON TABLE reporting.agreements IS 'Agreements signed for attracted projects: framework, formal and supplement. 签约协议';
 COMMENT ON COLUMN reporting.agreements.project_id IS 'Project. 项目编号';
-COMMENT ON COLUMN reporting.agreements.seq IS 'Order of the agreement for the project, from 0. 序号';
+COMMENT ON COLUMN reporting.agreements.seq IS 'Version of the project-stream event that recorded the agreement; orders the rows. 序号';
 COMMENT ON COLUMN reporting.agreements.agreement_kind IS 'framework 框架协议, formal 正式合同 or supplement 补充协议. 协议类型';
 COMMENT ON COLUMN reporting.agreements.signed_date IS 'Signing date. 签约日期';
 COMMENT ON COLUMN reporting.agreements.contract_investment_yuan IS 'Contract investment, in yuan. 合同投资额（元）';
@@ -283,7 +285,7 @@ CREATE TABLE reporting.expropriation_reports (
 );
 COMMENT ON TABLE reporting.expropriation_reports IS 'Every expropriation progress report (cumulative figures). 征迁进度填报记录';
 COMMENT ON COLUMN reporting.expropriation_reports.project_id IS 'Project. 项目编号';
-COMMENT ON COLUMN reporting.expropriation_reports.seq IS 'Order of the report for the project, from 0. 序号';
+COMMENT ON COLUMN reporting.expropriation_reports.seq IS 'Version of the project-stream event that recorded the report; orders the rows. 序号';
 COMMENT ON COLUMN reporting.expropriation_reports.as_of_date IS 'Date the cumulative figures are as of. 截止日期';
 COMMENT ON COLUMN reporting.expropriation_reports.area_mu IS 'Cumulative area acquired, in mu. 累计征收面积（亩）';
 COMMENT ON COLUMN reporting.expropriation_reports.households_signed IS 'Cumulative households signed. 累计签约户数';
@@ -440,7 +442,7 @@ CREATE TABLE reporting.accountability_records (
 );
 COMMENT ON TABLE reporting.accountability_records IS 'Accountability actions on supervision items. 追责问责记录';
 COMMENT ON COLUMN reporting.accountability_records.item_id IS 'Supervision item. 督办事项编号';
-COMMENT ON COLUMN reporting.accountability_records.seq IS 'Order for the item, from 0. 序号';
+COMMENT ON COLUMN reporting.accountability_records.seq IS 'Version of the supervision-stream event that recorded the action; orders the rows. 序号';
 COMMENT ON COLUMN reporting.accountability_records.action IS 'interview 约谈, notice 通报, accountability 问责, adjustment 调整. 处理方式';
 COMMENT ON COLUMN reporting.accountability_records.subject IS 'Person or unit concerned. 处理对象';
 COMMENT ON COLUMN reporting.accountability_records.action_date IS 'Date of the action. 处理日期';
@@ -454,7 +456,7 @@ CREATE TABLE reporting.rule_settings (
     recorded_at  timestamptz NOT NULL
 );
 COMMENT ON TABLE reporting.rule_settings IS 'Every change of a rule that changes the figures (light bands, ranking weights). 规则设置变更记录';
-COMMENT ON COLUMN reporting.rule_settings.seq IS 'Order of the change, from 0. 序号';
+COMMENT ON COLUMN reporting.rule_settings.seq IS 'Version of the rules-stream event that recorded the change; orders the rows. 序号';
 COMMENT ON COLUMN reporting.rule_settings.rule IS 'light_bands or ranking_weights. 规则';
 COMMENT ON COLUMN reporting.rule_settings.settings IS 'light_bands: {"green_min_gap": -10, "yellow_min_gap": -30, "start_yellow_months": 1, "start_red_months": 3}; ranking_weights: {"weights": {"<metric>": weight, …}, "completion_cap": 150, "red_project_penalty": 2}. 设置值';
 COMMENT ON COLUMN reporting.rule_settings.reason IS 'Reason for the change. 变更原因';

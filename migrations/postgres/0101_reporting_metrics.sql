@@ -511,6 +511,8 @@ BEGIN
   SELECT r.ranking_year, r.unit_id, r.rank, r.score, r.target_count, r.red_projects, r.ytd_investment_yuan, p_as_of, now()
   FROM reporting.unit_ranking_as_of(p_year, p_as_of, 'infinity') r;
 
+  -- The ledger's lights and YTD are those of the current year only.
+  IF p_year = extract(year FROM p_as_of)::integer THEN
   UPDATE reporting.projects p
      SET ytd_investment_yuan = f.ytd_investment_yuan,
          start_light = f.start_light,
@@ -520,6 +522,7 @@ BEGIN
    WHERE f.project_id = p.project_id
      AND (p.ytd_investment_yuan, p.start_light, p.investment_light, p.light)
          IS DISTINCT FROM (f.ytd_investment_yuan, f.start_light, f.investment_light, f.light);
+  END IF;
 
   UPDATE reporting.supervision_items s
      SET overdue = (s.item_status <> 'closed' AND s.deadline_date < p_as_of),

@@ -1,0 +1,106 @@
+//! The `ledger` projection: every table of the reporting schema except the timeline.
+//!
+//! A batch is applied in three steps: load the rows the batch touches (one query per table),
+//! apply the events to those rows in memory in $all order, write the changed rows back (one
+//! statement per table). History tables (assignments, agreements, plans, reports, targets, rules…)
+//! only grow; they carry the recorded-at time of each fact so that the metric functions can
+//! answer for any past moment. After the batch, when the projection has caught up, the
+//! date-dependent figures (target progress, ranking, lights, deadline flags) are refreshed by
+//! `reporting.refresh_current` for today's date in the county's time zone.
+
+mod apply;
+mod decode;
+mod rows;
+
+use eventstore::RecordedEvent;
+use sqlx::PgConnection;
+use time::{Date, UtcOffset};
+
+use crate::{Clock, Projection, ProjectionError};
+
+pub use decode::{Aggregate, Decoded, actor_of, decode};
+
+/// The county's time zone: China Standard Time, UTC+8 all year (no daylight saving).
+pub const COUNTY_OFFSET_HOURS: i8 = 8;
+
+/// Today's date in the county, by `clock`.
+pub fn county_today(clock: &Clock) -> Date {
+    let offset = UtcOffset::from_hms(COUNTY_OFFSET_HOURS, 0, 0).unwrap_or(UtcOffset::UTC);
+    clock().to_offset(offset).date()
+}
+
+/// The ledger read model.
+#[derive(Clone)]
+pub struct LedgerProjection {
+    clock: Clock,
+}
+
+impl LedgerProjection {
+    pub const NAME: &'static str = "ledger";
+
+    pub fn new(clock: Clock) -> Self {
+        LedgerProjection { clock }
+    }
+}
+
+impl std::fmt::Debug for LedgerProjection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LedgerProjection(today = {})", county_today(&self.clock))
+    }
+}
+
+impl Projection for LedgerProjection {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &[
+            "units",
+            "projects",
+            "project_assignments",
+            "agreements",
+            "annual_plans",
+            "project_milestones",
+            "monthly_investment_reports",
+            "monthly_investment",
+            "expropriation_targets",
+            "expropriation_reports",
+            "expropriation_progress",
+            "land_deliveries",
+            "targets",
+            "target_progress",
+            "supervision_items",
+            "accountability_records",
+            "rule_settings",
+            "unit_ranking",
+        ]
+    }
+
+    async fn apply_batch(
+        &self,
+        conn: &mut PgConnection,
+        events: &[RecordedEvent],
+    ) -> Result<(), ProjectionError> {
+        {
+            let decoded = events.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+            apply::apply_batch(conn, &decoded).await
+        }
+    }
+
+    async fn after_catch_up(&self, conn: &mut PgConnection) -> Result<(), ProjectionError> {
+        {
+            let today = county_today(&self.clock);
+            // Last year's figures settle in January and February (late reports, corrections),
+            // so both years are kept current.
+            for year in [today.year() - 1, today.year()] {
+                sqlx::query("SELECT refresh_current($1, $2)")
+                    .bind(year)
+                    .bind(today)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Ok(())
+        }
+    }
+}
