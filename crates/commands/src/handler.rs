@@ -1,0 +1,258 @@
+//! Load, fold, decide, append; retry on a lost race; recognise a retried command.
+
+use crate::error::CommandError;
+use crate::ids::{command_id, event_id};
+use domain::{Aggregate, Context, DomainEvent};
+use eventstore::{
+    Direction, EventStore, ExpectedVersion, NewEvent, Position, RecordedEvent, StoreError,
+};
+use serde_json::json;
+use std::sync::Arc;
+use time::{Date, OffsetDateTime, UtcOffset};
+use uuid::Uuid;
+
+/// A command as it arrives: who, under which idempotency key, and what.
+#[derive(Debug, Clone)]
+pub struct Envelope<C> {
+    /// Chosen by the client, unique per intended change (e.g. a UUID made when the form opens).
+    /// Sending the same command again with the same key changes nothing and returns the first result.
+    pub idempotency_key: String,
+    /// Who issues the command (rule 9); recorded in every event's metadata.
+    pub actor: String,
+    /// What caused this command when it is not a person's direct action (e.g. an event that a
+    /// process reacted to); `None` means the command itself is the cause.
+    pub causation_id: Option<Uuid>,
+    pub command: C,
+}
+
+impl<C> Envelope<C> {
+    pub fn new(idempotency_key: impl Into<String>, actor: impl Into<String>, command: C) -> Self {
+        Self {
+            idempotency_key: idempotency_key.into(),
+            actor: actor.into(),
+            causation_id: None,
+            command,
+        }
+    }
+}
+
+/// One event a command wrote (or had written, for a retried command).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandledEvent {
+    pub id: Uuid,
+    pub event_type: String,
+    pub version: u64,
+    pub position: Position,
+}
+
+/// What a command did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// UUIDv5 of the idempotency key; the correlation id of the events.
+    pub command_id: Uuid,
+    pub stream: String,
+    pub events: Vec<HandledEvent>,
+    /// The stream's version after the command's last event (`None` if it wrote none to a new stream).
+    pub stream_version: Option<u64>,
+    /// True when this is a retry of a command already carried out: nothing was written now.
+    pub replayed: bool,
+}
+
+type Today = Arc<dyn Fn() -> Date + Send + Sync>;
+
+/// Handles commands against an event store. Cheap to clone.
+#[derive(Clone)]
+pub struct CommandHandler<S> {
+    store: S,
+    max_attempts: u32,
+    today: Today,
+}
+
+/// The county's clock: China Standard Time (UTC+8), where business dates are written.
+pub fn county_today() -> Date {
+    let offset = UtcOffset::from_hms(8, 0, 0).unwrap_or(UtcOffset::UTC);
+    OffsetDateTime::now_utc().to_offset(offset).date()
+}
+
+/// Events read per page when loading a stream.
+const PAGE: usize = 1000;
+
+impl<S: EventStore> CommandHandler<S> {
+    pub fn new(store: S) -> Self {
+        Self {
+            store,
+            max_attempts: 5,
+            today: Arc::new(county_today),
+        }
+    }
+
+    /// How many times a command is decided before giving up on a stream others keep changing.
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// Replace the clock that says "today" (tests, imports of historical data).
+    pub fn with_today(mut self, today: impl Fn() -> Date + Send + Sync + 'static) -> Self {
+        self.today = Arc::new(today);
+        self
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Carry out `envelope.command` on the aggregate of `stream` (e.g. `ProjectId::stream()`).
+    pub async fn handle<A: Aggregate>(
+        &self,
+        stream: &str,
+        envelope: Envelope<A::Command>,
+    ) -> Result<Outcome, CommandError> {
+        if envelope.idempotency_key.trim().is_empty() {
+            return Err(CommandError::IdempotencyKeyMissing);
+        }
+        let cid = command_id(&envelope.idempotency_key);
+        let ctx = Context::new((self.today)(), envelope.actor.clone());
+        for attempt in 1..=self.max_attempts {
+            let recorded = self.load(stream).await?;
+            if let Some(outcome) = already_handled(stream, cid, &recorded) {
+                return Ok(outcome);
+            }
+            let state = fold::<A>(stream, &recorded)?;
+            let events = state.decide(&envelope.command, &ctx)?;
+            let current = recorded.last().map(|e| e.version);
+            if events.is_empty() {
+                return Ok(Outcome {
+                    command_id: cid,
+                    stream: stream.into(),
+                    events: vec![],
+                    stream_version: current,
+                    replayed: false,
+                });
+            }
+            for key in A::unique_keys(&envelope.command) {
+                match self.store.reserve_key(key.kind, &key.key, stream).await {
+                    Ok(_) => {}
+                    Err(StoreError::KeyTaken { owner, .. }) => {
+                        return Err(key.taken_error(&owner).into());
+                    }
+                    Err(e) => return Err(CommandError::Store(e)),
+                }
+            }
+            let metadata = json!({
+                "actor": envelope.actor,
+                "correlationId": cid,
+                "causationId": envelope.causation_id.unwrap_or(cid),
+                "idempotencyKey": envelope.idempotency_key,
+            });
+            let new_events: Vec<NewEvent> = events
+                .iter()
+                .enumerate()
+                .map(|(i, e)| NewEvent {
+                    id: event_id(cid, i),
+                    event_type: e.event_type().to_owned(),
+                    schema_version: e.schema_version(),
+                    data: e.to_json(),
+                    metadata: metadata.clone(),
+                })
+                .collect();
+            let expected = current.map_or(ExpectedVersion::NoStream, ExpectedVersion::Exact);
+            match self
+                .store
+                .append(stream, expected, new_events.clone())
+                .await
+            {
+                Ok(result) => {
+                    let handled = new_events
+                        .iter()
+                        .zip(&result.events)
+                        .map(|(n, a)| HandledEvent {
+                            id: n.id,
+                            event_type: n.event_type.clone(),
+                            version: a.version,
+                            position: a.position,
+                        })
+                        .collect();
+                    return Ok(Outcome {
+                        command_id: cid,
+                        stream: stream.into(),
+                        events: handled,
+                        stream_version: Some(result.stream_version),
+                        replayed: result.replayed,
+                    });
+                }
+                Err(StoreError::WrongExpectedVersion { .. }) => {
+                    // Someone else appended since we loaded: decide again against their events.
+                    tracing::debug!(stream, attempt, "lost the race for the stream; reloading");
+                }
+                Err(StoreError::IdempotencyConflict { .. }) => {
+                    return Err(CommandError::IdempotencyKeyReused {
+                        key: envelope.idempotency_key,
+                    });
+                }
+                Err(e) => return Err(CommandError::Store(e)),
+            }
+        }
+        Err(CommandError::Conflict {
+            stream: stream.into(),
+            attempts: self.max_attempts,
+        })
+    }
+
+    /// The whole stream, in order.
+    async fn load(&self, stream: &str) -> Result<Vec<RecordedEvent>, CommandError> {
+        let mut all: Vec<RecordedEvent> = Vec::new();
+        loop {
+            let from = all.last().map_or(0, |e| e.version + 1);
+            let page = self
+                .store
+                .read_stream(stream, Direction::Forwards, from, PAGE)
+                .await
+                .map_err(CommandError::Store)?;
+            let done = page.len() < PAGE;
+            all.extend(page);
+            if done {
+                return Ok(all);
+            }
+        }
+    }
+}
+
+/// The first result again, when the stream already holds this command's events.
+fn already_handled(stream: &str, cid: Uuid, recorded: &[RecordedEvent]) -> Option<Outcome> {
+    let first = event_id(cid, 0);
+    let start = recorded.iter().position(|e| e.id == first)?;
+    let events: Vec<HandledEvent> = recorded[start..]
+        .iter()
+        .enumerate()
+        .take_while(|(i, e)| e.id == event_id(cid, *i))
+        .map(|(_, e)| HandledEvent {
+            id: e.id,
+            event_type: e.event_type.clone(),
+            version: e.version,
+            position: e.position,
+        })
+        .collect();
+    let stream_version = events.last().map(|e| e.version);
+    Some(Outcome {
+        command_id: cid,
+        stream: stream.into(),
+        events,
+        stream_version,
+        replayed: true,
+    })
+}
+
+fn fold<A: Aggregate>(stream: &str, recorded: &[RecordedEvent]) -> Result<A, CommandError> {
+    recorded.iter().try_fold(A::default(), |state, r| {
+        let event = A::Event::from_json(&r.event_type, r.schema_version, r.data.clone()).map_err(
+            |source| CommandError::Decode {
+                stream: stream.into(),
+                event_type: r.event_type.clone(),
+                version: r.schema_version,
+                source,
+            },
+        )?;
+        Ok(state.apply(&event))
+    })
+}

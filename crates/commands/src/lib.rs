@@ -1,0 +1,22 @@
+//! Command handling: the one-way path from a command to stored events.
+//!
+//! `handle` loads the aggregate's stream, folds it with the domain's `apply`, decides the command
+//! with the domain's rules and appends the events with `Exact(version)` (or `NoStream`). When
+//! another writer got there first (`WrongExpectedVersion`) it reloads and decides again, a bounded
+//! number of times, so concurrent commands on one aggregate serialise and each is decided against
+//! the state it will actually extend.
+//!
+//! Idempotency: a command carries a client-chosen idempotency key; its id and its events' ids
+//! derive from that key (UUIDv5), so a retried command finds its own events in the stream (or the
+//! store recognises their ids) and returns the first result without writing anything.
+//!
+//! This crate depends on `domain` and `eventstore`; neither depends on it.
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
+mod error;
+mod handler;
+mod ids;
+
+pub use error::CommandError;
+pub use handler::{CommandHandler, Envelope, HandledEvent, Outcome};
+pub use ids::{command_id, event_id};
