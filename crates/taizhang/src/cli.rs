@@ -1,0 +1,55 @@
+//! Command-line interface: flags, environment, and the help text users read.
+
+use clap::{Parser, Subcommand};
+
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// taizhang (台账): an append-only, tamper-evident ledger of a county's investment projects.
+///
+/// Every change is an event in PostgreSQL; nothing is ever updated or deleted. Configure the
+/// database with --database-url or DATABASE_URL.
+#[derive(Debug, Parser)]
+#[command(name = "taizhang", version)]
+pub struct Cli {
+    /// PostgreSQL connection URL.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+
+    /// Seconds to keep trying to reach the database before giving up.
+    #[arg(
+        long,
+        env = "TAIZHANG_CONNECT_TIMEOUT",
+        default_value_t = 10,
+        global = true
+    )]
+    pub connect_timeout: u64,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create or upgrade the database schema.
+    ///
+    /// Creates the event store's tables, functions and append-only triggers, and the login-less
+    /// taizhang_service role (append and read, never update or delete). Safe to run again:
+    /// applied migrations are skipped.
+    Migrate,
+
+    /// Check that nobody rewrote history (exit code 0 only when everything matches).
+    ///
+    /// Recomputes every event's SHA-256 hash chain, every stream head and every seal from the
+    /// stored rows. Prints the first mismatch with its stream, version and global position (or seal number),
+    /// followed by the others. Exit code 0 when everything matches, 1 when something does not,
+    /// 2 when verification could not run (e.g. no database).
+    Verify,
+
+    /// Seal the global log now.
+    ///
+    /// Writes a digest of all events since the previous seal, chained to it, so that even a
+    /// consistent rewrite of a whole stream (hashes included) is detected by `verify`.
+    ///
+    /// Prints the new seal, or says there was nothing new to seal.
+    Seal,
+}

@@ -1,0 +1,63 @@
+//! One module per command.
+
+mod migrate;
+mod seal;
+mod verify;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use eventstore::PgEventStore;
+use sqlx::postgres::PgPoolOptions;
+
+use crate::cli::{Cli, Command};
+
+/// Exit code when the command itself failed (as opposed to verify finding a mismatch).
+pub const EXIT_ERROR: u8 = 2;
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let pool = PgPoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(Duration::from_secs(cli.connect_timeout))
+        .connect(&cli.database_url)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot connect to PostgreSQL at {} (set --database-url or DATABASE_URL)",
+                redact(&cli.database_url)
+            )
+        })?;
+    let store = PgEventStore::new(pool);
+    match cli.command {
+        Command::Migrate => migrate::run(&store).await,
+        Command::Verify => verify::run(&store).await,
+        Command::Seal => seal::run(&store).await,
+    }
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            super::redact("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
+    }
+}
