@@ -20,7 +20,6 @@ pub enum ErrorCode {
     UsccInvalid,
     TextRequired,
     TextTooLong,
-    ValueInvalid,
     // Rule 2.
     DateInFuture,
     PeriodInFuture,

@@ -121,6 +121,29 @@ fn every_golden_file_decodes_and_current_ones_round_trip() {
     }
 }
 
+/// Old golden files are kept when a version is bumped, so the upcaster of every old shape stays
+/// tested by `every_golden_file_decodes_and_current_ones_round_trip`.
+#[test]
+fn every_version_of_every_type_keeps_its_golden_file() {
+    let files = golden_files();
+    for (event_type, current) in AnyEvent::types() {
+        for version in 1..=current {
+            assert!(
+                files.contains_key(&(event_type.to_owned(), version)),
+                "{event_type}: golden/{event_type}.v{version}.json is missing"
+            );
+        }
+    }
+    for (event_type, version) in files.keys() {
+        let current = current_version(event_type)
+            .unwrap_or_else(|| panic!("{event_type}: a golden file of no event type"));
+        assert!(
+            *version <= current,
+            "{event_type}.v{version}.json is newer than the code (v{current})"
+        );
+    }
+}
+
 #[test]
 fn unknown_types_and_future_versions_are_refused() {
     assert!(AnyEvent::from_json("NoSuchEvent", 1, serde_json::json!({})).is_err());
