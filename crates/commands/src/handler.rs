@@ -15,7 +15,8 @@ use uuid::Uuid;
 #[derive(Debug, Clone)]
 pub struct Envelope<C> {
     /// Chosen by the client, unique per intended change (e.g. a UUID made when the form opens).
-    /// Sending the same command again with the same key changes nothing and returns the first result.
+    /// Sending an accepted command again with the same key changes nothing and returns the first
+    /// result. A refused command stores nothing, so sending it again decides it afresh.
     pub idempotency_key: String,
     /// Who issues the command (rule 9); recorded in every event's metadata.
     pub actor: String,

@@ -42,7 +42,6 @@ pub enum ErrorCode {
     ConstructionAlreadyStarted,
     ConstructionNotStarted,
     CompletionBeforeStart,
-    ConstructionAlreadyCompleted,
     ProductionBeforeStart,
     ProductionAlreadyStarted,
     // Rule 4.
