@@ -99,6 +99,22 @@ impl AnyEvent {
         .concat()
     }
 
+    /// The upcaster hook: stored data of `event_type` at `version` → data of the current version.
+    /// (The store can run the same steps on read: register each of `event::UPCASTS` with
+    /// `eventstore::Upcasters::register_fallible`.)
+    pub fn upcast(
+        event_type: &str,
+        version: u32,
+        data: serde_json::Value,
+    ) -> Result<serde_json::Value, DecodeError> {
+        let current = Self::types()
+            .into_iter()
+            .find(|(t, _)| *t == event_type)
+            .map(|(_, v)| v)
+            .ok_or_else(|| DecodeError::UnknownType(event_type.into()))?;
+        crate::event::upcast(event_type, version, current, data)
+    }
+
     pub fn event_type(&self) -> &'static str {
         match self {
             Self::Project(e) => e.event_type(),

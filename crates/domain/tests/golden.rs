@@ -107,6 +107,12 @@ fn every_golden_file_decodes_and_current_ones_round_trip() {
         let current = current_version(&event_type)
             .unwrap_or_else(|| panic!("{event_type}: unknown event type"));
         let value: serde_json::Value = serde_json::from_str(&text).expect("golden files are JSON");
+        let upcast = AnyEvent::upcast(&event_type, version, value.clone())
+            .unwrap_or_else(|e| panic!("{event_type} v{version} no longer upcasts: {e}"));
+        assert!(
+            version < current || upcast == value,
+            "{event_type}: upcasting the current version changed it"
+        );
         let event = AnyEvent::from_json(&event_type, version, value.clone())
             .unwrap_or_else(|e| panic!("{event_type} v{version} no longer decodes: {e}"));
         assert_eq!(event.event_type(), event_type);
