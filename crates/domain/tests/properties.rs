@@ -6,6 +6,7 @@ mod support;
 
 use domain::project::*;
 use domain::supervision::*;
+use domain::targets::*;
 use domain::{Aggregate, AnyEvent, Context, DomainEvent, Mu, Period};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
@@ -184,6 +185,69 @@ proptest! {
             let any = AnyEvent::from_json(e.event_type(), e.schema_version(), e.to_json());
             prop_assert_eq!(any, Ok(AnyEvent::Supervision(e.clone())));
         }
+    }
+}
+
+fn target_command() -> impl Strategy<Value = TargetsCommand> {
+    let scope = prop_oneof![
+        Just(TargetScope::County),
+        Just(TargetScope::Unit(unit("xinan-town")))
+    ];
+    let metric = proptest::sample::select(TargetMetric::ALL.to_vec());
+    let value = prop_oneof![
+        (0i64..1_000_000).prop_map(|v| TargetValue::Yuan(yuan(v))),
+        (0u32..100).prop_map(TargetValue::Count),
+        (0i64..10_000_000)
+            .prop_map(|v| TargetValue::Mu(Mu::from_ten_thousandths(v).expect("valid"))),
+    ];
+    (
+        any::<bool>(),
+        prop_oneof![Just(2026), Just(2025)],
+        scope,
+        metric,
+        value,
+        reason(),
+    )
+        .prop_map(|(revise, year, scope, metric, value, reason)| {
+            if revise {
+                TargetsCommand::Revise(TargetRevised {
+                    year,
+                    scope,
+                    metric,
+                    value,
+                    reason,
+                })
+            } else {
+                TargetsCommand::Set(TargetSet {
+                    year,
+                    scope,
+                    metric,
+                    value,
+                })
+            }
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn target_sequences_replay_and_keep_the_last_value(commands in proptest::collection::vec(target_command(), 0..40)) {
+        let ctx = Context::new(PROP_TODAY, "prop");
+        let (state, events, _) = run::<Targets>(&commands, &ctx);
+        prop_assert_eq!(&Targets::fold(&events), &state);
+        // One year per stream; the value of each (scope, metric) is that of its last event.
+        let mut last = BTreeMap::new();
+        for e in &events {
+            let (year, key, value) = match e {
+                TargetsEvent::TargetSet(t) => (t.year, (t.scope.clone(), t.metric), t.value),
+                TargetsEvent::TargetRevised(t) => (t.year, (t.scope.clone(), t.metric), t.value),
+            };
+            prop_assert_eq!(Some(year), state.year);
+            prop_assert!(key.1.accepts(&value));
+            last.insert(key, value);
+        }
+        prop_assert_eq!(last, state.values.clone());
     }
 }
 
