@@ -5,8 +5,34 @@
 //! those writes together with the projection's checkpoint, keeps one active instance per projection
 //! across processes, halts a projection on a poison event, and can rebuild a projection into fresh
 //! tables and swap them in.
+//!
+//! - Run: [`Projectors::start`] with [`all`] (or [`Runner`] for one projection).
+//! - Read-your-writes: [`wait_for`] or a shared [`Waiter`].
+//! - Operate: [`statuses`], [`lag`], [`resume`], [`rebuild`].
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+mod dyn_projection;
+mod error;
+pub mod ledger;
+pub mod postgres;
 mod projection;
+mod rebuild;
+mod registry;
+mod runtime;
+mod sql;
+mod status;
+pub mod timeline;
+mod wait;
 
+pub use dyn_projection::{AnyProjection, SharedProjection, shared};
+pub use error::RuntimeError;
+pub use ledger::LedgerProjection;
 pub use projection::{Projection, ProjectionError};
+pub use rebuild::{
+    RebuildOptions, RebuildPhase, RebuildProgress, rebuild, rebuild_all, rebuild_schema,
+};
+pub use registry::{Clock, all, find, system_clock};
+pub use runtime::{Projectors, Runner, RunnerOptions, default_holder, spawn_runner};
+pub use status::{Lag, ProjectionStatus, lag, resume, statuses};
+pub use timeline::TimelineProjection;
+pub use wait::{WaitOutcome, Waiter, Which, wait_for};

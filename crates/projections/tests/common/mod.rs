@@ -1,0 +1,303 @@
+//! Test support: a database per test, a tiny projection that counts events per stream and logs
+//! every application (so double or missed applications show), and helpers to append and wait.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use eventstore::postgres::testing::TestDatabase;
+use eventstore::{
+    EventStore, ExpectedVersion, NewEvent, PgEventStore, PgStoreOptions, Position, RecordedEvent,
+};
+use projections::{Projection, ProjectionError, RunnerOptions, WaitOutcome, Which};
+use serde_json::json;
+use sqlx::{AssertSqlSafe, PgConnection, PgPool};
+
+pub struct Ctx {
+    pub db: TestDatabase,
+    pub pool: PgPool,
+    pub store: PgEventStore,
+}
+
+impl Ctx {
+    pub async fn new() -> Ctx {
+        let db = TestDatabase::migrated().await;
+        let pool = db.pool(20).await;
+        let store = PgEventStore::new(pool.clone()).with_options(PgStoreOptions {
+            poll_interval: Duration::from_millis(100),
+            retry_delay: Duration::from_millis(50),
+            ..PgStoreOptions::default()
+        });
+        Ctx { db, pool, store }
+    }
+
+    pub async fn finish(self) {
+        self.pool.close().await;
+        self.db.drop_database().await;
+    }
+
+    /// Creates the tables of the counter projection `name` in `reporting`.
+    pub async fn create_tables(&self, name: &str) {
+        for sql in [
+            format!(
+                "CREATE TABLE reporting.{name}_counts (stream text PRIMARY KEY, \
+                 events bigint NOT NULL, last_version bigint NOT NULL CHECK (last_version >= 0))"
+            ),
+            format!("COMMENT ON TABLE reporting.{name}_counts IS 'Events per stream (test).'"),
+            format!("COMMENT ON COLUMN reporting.{name}_counts.events IS 'How many.'"),
+            format!(
+                "CREATE TABLE reporting.{name}_applied (event_id uuid NOT NULL, \
+                 stream text NOT NULL REFERENCES reporting.{name}_counts (stream), \
+                 commit_pos bigint NOT NULL, prepare_pos bigint NOT NULL)"
+            ),
+            format!("CREATE INDEX {name}_applied_event ON reporting.{name}_applied (event_id)"),
+        ] {
+            sqlx::query(AssertSqlSafe(sql))
+                .execute(&self.pool)
+                .await
+                .unwrap();
+        }
+    }
+
+    /// See [`append`].
+    pub async fn append(
+        &self,
+        prefix: &str,
+        n: usize,
+        streams: usize,
+        poison: &[usize],
+    ) -> Vec<Position> {
+        append(&self.store, prefix, n, streams, poison).await
+    }
+
+    pub async fn event_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM eventstore.events")
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    /// (rows in the application log, distinct event ids in it, sum of per-stream counts).
+    pub async fn applied(&self, name: &str) -> (i64, i64, i64) {
+        sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT (SELECT count(*) FROM reporting.{name}_applied), \
+                    (SELECT count(DISTINCT event_id) FROM reporting.{name}_applied), \
+                    (SELECT coalesce(sum(events), 0)::bigint FROM reporting.{name}_counts)"
+        )))
+        .fetch_one(&self.pool)
+        .await
+        .unwrap()
+    }
+
+    pub async fn checkpoint(&self, name: &str) -> Option<Position> {
+        let mut conn = self.pool.acquire().await.unwrap();
+        eventstore::postgres::load_checkpoint(&mut conn, &format!("projection:{name}"))
+            .await
+            .unwrap()
+    }
+
+    /// Waits up to `secs` for `name` to pass `position`; panics otherwise.
+    pub async fn wait(&self, name: &str, position: Position, secs: u64) {
+        let outcome = projections::wait_for(
+            &self.pool,
+            Which::Named(&[name]),
+            position,
+            Duration::from_secs(secs),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            outcome,
+            WaitOutcome::Reached,
+            "{name} did not reach {position}"
+        );
+    }
+
+    pub async fn status(&self, name: &str) -> projections::ProjectionStatus {
+        projections::statuses(&self.pool)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|s| s.projection == name)
+            .unwrap_or_else(|| panic!("no status row for {name}"))
+    }
+}
+
+/// Appends `n` events spread over `streams` streams (in appends of up to 50 events), `Poison`
+/// instead of `Counted` at the indexes in `poison`; returns the positions in append order.
+pub async fn append(
+    store: &PgEventStore,
+    prefix: &str,
+    n: usize,
+    streams: usize,
+    poison: &[usize],
+) -> Vec<Position> {
+    let mut positions = Vec::with_capacity(n);
+    let mut i = 0;
+    while i < n {
+        let stream = format!("test-{prefix}{}", (i / 50) % streams);
+        let events: Vec<NewEvent> = (i..(i + 50).min(n))
+            .map(|k| {
+                let kind = if poison.contains(&k) {
+                    "Poison"
+                } else {
+                    "Counted"
+                };
+                NewEvent::new(kind, json!({ "k": k }))
+            })
+            .collect();
+        i += events.len();
+        let result = store
+            .append(&stream, ExpectedVersion::Any, events)
+            .await
+            .unwrap();
+        positions.extend(result.positions());
+    }
+    positions
+}
+
+/// Intervals short enough for tests.
+pub fn fast_options() -> RunnerOptions {
+    RunnerOptions {
+        batch_size: 100,
+        standby_retry: Duration::from_millis(200),
+        poll_interval: Duration::from_millis(100),
+        refresh_interval: Duration::from_secs(60),
+        lag_interval: Duration::from_millis(200),
+        retry_delay: Duration::from_millis(100),
+        holder: projections::default_holder(),
+    }
+}
+
+/// How the counter treats events of type `Poison`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoisonMode {
+    /// Counts them like any other.
+    Ignore,
+    /// Fails naming the event.
+    Named,
+    /// Fails the batch without saying which event.
+    Unnamed,
+}
+
+/// Counts events per stream into `<name>_counts` and logs each application in `<name>_applied`.
+pub struct Counter {
+    pub name: &'static str,
+    pub poison: PoisonMode,
+    /// Sleeps this long inside each batch transaction, after writing (to be killed mid-batch).
+    pub delay: Duration,
+    pub refreshes: Arc<AtomicU64>,
+}
+
+impl Counter {
+    pub fn new(name: &'static str) -> Counter {
+        Counter {
+            name,
+            poison: PoisonMode::Ignore,
+            delay: Duration::ZERO,
+            refreshes: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    pub fn poison(mut self, mode: PoisonMode) -> Counter {
+        self.poison = mode;
+        self
+    }
+
+    pub fn delay(mut self, delay: Duration) -> Counter {
+        self.delay = delay;
+        self
+    }
+
+    async fn write(
+        &self,
+        conn: &mut PgConnection,
+        events: &[RecordedEvent],
+    ) -> Result<(), ProjectionError> {
+        let name = self.name;
+        let mut per_stream: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+        for e in events {
+            let entry = per_stream.entry(&e.stream).or_insert((0, 0));
+            entry.0 += 1;
+            entry.1 = e.version as i64;
+        }
+        let streams: Vec<&str> = per_stream.keys().copied().collect();
+        let counts: Vec<i64> = per_stream.values().map(|v| v.0).collect();
+        let versions: Vec<i64> = per_stream.values().map(|v| v.1).collect();
+        // Unqualified names: the runtime's search_path decides which schema this writes.
+        sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO {name}_counts (stream, events, last_version) \
+             SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[]) \
+             ON CONFLICT (stream) DO UPDATE SET events = {name}_counts.events + excluded.events, \
+                 last_version = excluded.last_version"
+        )))
+        .bind(&streams)
+        .bind(&counts)
+        .bind(&versions)
+        .execute(&mut *conn)
+        .await?;
+        let ids: Vec<uuid::Uuid> = events.iter().map(|e| e.id).collect();
+        let event_streams: Vec<&str> = events.iter().map(|e| e.stream.as_str()).collect();
+        let commits: Vec<i64> = events.iter().map(|e| e.position.commit as i64).collect();
+        let prepares: Vec<i64> = events.iter().map(|e| e.position.prepare).collect();
+        sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO {name}_applied (event_id, stream, commit_pos, prepare_pos) \
+             SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::bigint[])"
+        )))
+        .bind(&ids)
+        .bind(&event_streams)
+        .bind(&commits)
+        .bind(&prepares)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+}
+
+fn tables_of(name: &str) -> &'static [&'static str] {
+    match name {
+        "alpha" => &["alpha_counts", "alpha_applied"],
+        "beta" => &["beta_counts", "beta_applied"],
+        "gamma" => &["gamma_counts", "gamma_applied"],
+        other => panic!("no tables for test projection {other}"),
+    }
+}
+
+impl Projection for Counter {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        tables_of(self.name)
+    }
+
+    async fn apply_batch(
+        &self,
+        conn: &mut PgConnection,
+        events: &[RecordedEvent],
+    ) -> Result<(), ProjectionError> {
+        // Write first, fail after: a failed batch must leave nothing behind.
+        self.write(conn, events).await?;
+        if let Some(bad) = events.iter().find(|e| e.event_type == "Poison") {
+            match self.poison {
+                PoisonMode::Ignore => {}
+                PoisonMode::Named => return Err(ProjectionError::at(bad, "cannot digest Poison")),
+                PoisonMode::Unnamed => {
+                    return Err(ProjectionError::batch("something in this batch is bad"));
+                }
+            }
+        }
+        if !self.delay.is_zero() {
+            tokio::time::sleep(self.delay).await;
+        }
+        Ok(())
+    }
+
+    async fn after_catch_up(&self, _conn: &mut PgConnection) -> Result<(), ProjectionError> {
+        self.refreshes.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
