@@ -478,6 +478,30 @@ pub(crate) async fn create_fresh_tables(
         for statement in statements {
             execute_dynamic(conn, statement).await?;
         }
+        // LIKE names the copied indexes by the default rule; give them the original names (BI
+        // tools and migrations may refer to them). Pairs are matched by definition.
+        let renames: Vec<String> = sqlx::query_scalar(
+            "WITH defs AS ( \
+                 SELECT n.nspname AS schema, i.relname AS name, \
+                        regexp_replace(pg_get_indexdef(i.oid), '^(CREATE (UNIQUE )?INDEX) \\S+ ON \\S+', '\\1 ON') AS def \
+                 FROM pg_index x \
+                 JOIN pg_class i ON i.oid = x.indexrelid \
+                 JOIN pg_class t ON t.oid = x.indrelid \
+                 JOIN pg_namespace n ON n.oid = t.relnamespace \
+                 WHERE t.relname = $2 AND n.nspname IN ('reporting', $1)), \
+             numbered AS ( \
+                 SELECT *, row_number() OVER (PARTITION BY schema, def ORDER BY name) AS ord FROM defs) \
+             SELECT format('ALTER INDEX %I.%I RENAME TO %I', $1::text, f.name, o.name) \
+             FROM numbered o JOIN numbered f USING (def, ord) \
+             WHERE o.schema = 'reporting' AND f.schema = $1 AND o.name <> f.name",
+        )
+        .bind(schema)
+        .bind(*table)
+        .fetch_all(&mut *conn)
+        .await?;
+        for statement in renames {
+            execute_dynamic(conn, statement).await?;
+        }
     }
     // Foreign keys are never copied by LIKE. With an empty search_path pg_get_constraintdef
     // schema-qualifies the referenced table, which lets us repoint references within the set.

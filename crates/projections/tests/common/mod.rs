@@ -158,6 +158,27 @@ pub async fn append(
     positions
 }
 
+/// Appends `rounds` times `n` events over `streams` streams, pausing between rounds, on a task of
+/// its own; the task returns the last position.
+pub fn spawn_writer(
+    store: &PgEventStore,
+    rounds: usize,
+    n: usize,
+    streams: usize,
+    pause: Duration,
+) -> tokio::task::JoinHandle<Position> {
+    let store = store.clone();
+    tokio::spawn(async move {
+        let mut last = Position::START;
+        for round in 0..rounds {
+            let positions = append(&store, &format!("w{round}-"), n, streams, &[]).await;
+            last = *positions.last().unwrap();
+            tokio::time::sleep(pause).await;
+        }
+        last
+    })
+}
+
 /// Intervals short enough for tests.
 pub fn fast_options() -> RunnerOptions {
     RunnerOptions {
