@@ -67,17 +67,22 @@ pub struct UnitId(String);
 
 impl UnitId {
     pub fn parse(s: &str) -> Result<Self, ValueError> {
+        // `county` names the county-wide scope of targets and figures (reporting.targets.scope),
+        // so no unit may take it.
         let ok = (1..=64).contains(&s.len())
             && s.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !s.starts_with('-');
+            && !s.starts_with('-')
+            && s != "county";
         if ok {
             Ok(Self(s.to_owned()))
         } else {
             Err(ValueError::new(
                 ErrorCode::IdInvalid,
-                format!("unit id {s:?} must be 1–64 characters of a-z, 0-9 and '-'"),
-                format!("单位标识 {s:?} 须为 1–64 位小写字母、数字或连字符"),
+                format!(
+                    "unit id {s:?} must be 1–64 characters of a-z, 0-9 and '-', and not \"county\""
+                ),
+                format!("单位标识 {s:?} 须为 1–64 位小写字母、数字或连字符，且不能为 county"),
             ))
         }
     }
@@ -137,7 +142,7 @@ mod tests {
 
     #[test]
     fn unit_slugs() {
-        for bad in ["", "-a", "A", "a b", "新安镇", &"a".repeat(65)] {
+        for bad in ["", "-a", "A", "a b", "新安镇", "county", &"a".repeat(65)] {
             assert!(UnitId::parse(bad).is_err(), "{bad}");
         }
         assert!(serde_json::from_str::<UnitId>("\"Bad\"").is_err());
