@@ -52,4 +52,10 @@ pub enum Command {
     ///
     /// Prints the new seal, or says there was nothing new to seal.
     Seal,
+
+    /// Run, inspect, resume and rebuild the projections (the reporting read models).
+    Projections {
+        #[command(subcommand)]
+        command: crate::commands::projections::ProjectionsCommand,
+    },
 }

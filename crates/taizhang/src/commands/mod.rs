@@ -1,6 +1,7 @@
 //! One module per command.
 
 mod migrate;
+pub mod projections;
 mod seal;
 mod verify;
 
@@ -33,6 +34,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate => migrate::run(&store).await,
         Command::Verify => verify::run(&store).await,
         Command::Seal => seal::run(&store).await,
+        Command::Projections { command } => projections::run(&store, command).await,
     }
 }
 

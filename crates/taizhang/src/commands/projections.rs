@@ -1,0 +1,181 @@
+//! `taizhang projections …`: run the projectors, show their status, resume a halted one, rebuild.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::Subcommand;
+use eventstore::PgEventStore;
+use projections::{
+    Projectors, RebuildOptions, RebuildPhase, RebuildProgress, RunnerOptions, SharedProjection,
+};
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectionsCommand {
+    /// Run every projection in the foreground until Ctrl-C or SIGTERM.
+    ///
+    /// Each projection is applied by one process at a time (a PostgreSQL advisory lock); start
+    /// this in several processes and the others stand by, taking over within seconds when the
+    /// active one dies.
+    Run,
+
+    /// Show each projection's state, position, lag and error (reporting.projection_status).
+    Status,
+
+    /// Let a halted projection retry from its checkpoint (after fixing what halted it).
+    Resume {
+        /// The projection's name (see `status`).
+        name: String,
+    },
+
+    /// Rebuild projections from the start of the log into fresh tables, then swap them in.
+    ///
+    /// The current tables keep serving reads and keep being updated until the swap, which is
+    /// atomic. Progress is printed while it runs. Rebuilding also clears a halt.
+    Rebuild {
+        /// The projection to rebuild; all of them when omitted.
+        name: Option<String>,
+        /// Events per read and transaction.
+        #[arg(long, default_value_t = 5_000)]
+        batch_size: usize,
+    },
+}
+
+pub async fn run(store: &PgEventStore, command: ProjectionsCommand) -> anyhow::Result<ExitCode> {
+    let registered = projections::all(projections::system_clock());
+    match command {
+        ProjectionsCommand::Run => run_all(store, registered).await,
+        ProjectionsCommand::Status => status(store).await,
+        ProjectionsCommand::Resume { name } => {
+            let projection = pick(&registered, &name)?;
+            if projections::resume(store.pool(), projection.name()).await? {
+                println!("{name}: resumed; its runner retries from its checkpoint within seconds");
+            } else {
+                println!("{name}: not halted; nothing to do");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ProjectionsCommand::Rebuild { name, batch_size } => {
+            let chosen = match name {
+                Some(name) => vec![pick(&registered, &name)?],
+                None => registered,
+            };
+            let options = RebuildOptions {
+                batch_size,
+                ..RebuildOptions::default()
+            };
+            let done = projections::rebuild_all(store, &chosen, &options, print_progress)
+                .await
+                .context("rebuild failed; the live tables are unchanged")?;
+            for report in done {
+                println!(
+                    "{}: rebuilt from {} events in {:.1} s ({:.0} events/s), now at {}",
+                    report.projection,
+                    report.events,
+                    report.elapsed.as_secs_f64(),
+                    report.events_per_sec(),
+                    report.position
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn pick(registered: &[SharedProjection], name: &str) -> anyhow::Result<SharedProjection> {
+    match projections::find(registered, name) {
+        Some(projection) => Ok(projection),
+        None => {
+            let known: Vec<&str> = registered.iter().map(|p| p.name()).collect();
+            bail!("no projection named {name:?}; known: {}", known.join(", "))
+        }
+    }
+}
+
+fn print_progress(p: &RebuildProgress) {
+    let phase = match p.phase {
+        RebuildPhase::Replaying => "replaying",
+        RebuildPhase::Swapping => "swapping in",
+        RebuildPhase::Done => "done",
+    };
+    println!(
+        "{}: {phase}: {} events, {:.0} events/s, at {}",
+        p.projection,
+        p.events,
+        p.events_per_sec(),
+        p.position
+    );
+}
+
+async fn run_all(
+    store: &PgEventStore,
+    registered: Vec<SharedProjection>,
+) -> anyhow::Result<ExitCode> {
+    let names: Vec<&str> = registered.iter().map(|p| p.name()).collect();
+    tracing::info!(projections = ?names, "starting projectors");
+    let projectors = Projectors::start(store, registered, RunnerOptions::default())?;
+    shutdown_signal().await?;
+    tracing::info!("stopping projectors");
+    projectors.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C, or SIGTERM (what container runtimes and systemd send).
+async fn shutdown_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("cannot listen for SIGTERM")?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result.context("cannot listen for Ctrl-C")?,
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c()
+        .await
+        .context("cannot listen for Ctrl-C")?;
+    Ok(())
+}
+
+async fn status(store: &PgEventStore) -> anyhow::Result<ExitCode> {
+    let rows = projections::statuses(store.pool()).await?;
+    if rows.is_empty() {
+        println!("no projection has run yet");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<12} {:<10} {:>20} {:>10} {:>10} {:>9}  {:<25} {:<24} error",
+        "projection", "state", "position", "applied", "lag", "lag s", "last event at", "holder"
+    );
+    for s in &rows {
+        let last = s
+            .last_event_at
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| "-".to_owned());
+        let error = match (&s.error, s.error_event_id, s.error_position) {
+            (Some(e), Some(id), Some(at)) => format!("{e} (event {id} at {at})"),
+            (Some(e), _, _) => e.clone(),
+            _ => String::new(),
+        };
+        println!(
+            "{:<12} {:<10} {:>20} {:>10} {:>10} {:>9.1}  {:<25} {:<24} {error}",
+            s.projection,
+            s.state,
+            s.position.to_string(),
+            s.events_applied,
+            s.lag.events,
+            s.lag.seconds,
+            truncate(&last, 25),
+            truncate(s.holder.as_deref().unwrap_or("-"), 24),
+        );
+    }
+    // Non-zero when something is halted, so scripts and probes can tell.
+    if rows.iter().any(|s| s.is_halted()) {
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn truncate(text: &str, width: usize) -> String {
+    text.chars().take(width).collect()
+}
