@@ -11,6 +11,13 @@ pub enum CommandError {
     /// Other writers kept winning the race for the stream; nothing was written. Safe to retry.
     #[error("stream {stream} kept changing; gave up after {attempts} attempts")]
     Conflict { stream: String, attempts: u32 },
+    /// The client's expected version is not the stream's version; nothing was written.
+    #[error("stream {stream} is at version {current:?}, not the expected {expected:?}")]
+    WrongExpectedVersion {
+        stream: String,
+        expected: Option<u64>,
+        current: Option<u64>,
+    },
     /// The idempotency key was already used for a different command.
     #[error("idempotency key {key:?} was already used for a different command")]
     IdempotencyKeyReused { key: String },
@@ -35,6 +42,7 @@ impl CommandError {
         match self {
             Self::Domain(e) => e.code.as_str(),
             Self::Conflict { .. } => "CONCURRENCY_CONFLICT".into(),
+            Self::WrongExpectedVersion { .. } => "WRONG_EXPECTED_VERSION".into(),
             Self::IdempotencyKeyReused { .. } => "IDEMPOTENCY_KEY_REUSED".into(),
             Self::IdempotencyKeyMissing => "IDEMPOTENCY_KEY_REQUIRED".into(),
             Self::Decode { .. } => "STORED_EVENT_UNREADABLE".into(),

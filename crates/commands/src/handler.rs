@@ -23,6 +23,11 @@ pub struct Envelope<C> {
     /// What caused this command when it is not a person's direct action (e.g. an event that a
     /// process reacted to); `None` means the command itself is the cause.
     pub causation_id: Option<Uuid>,
+    /// The stream version the client last saw (optimistic concurrency for people editing a
+    /// form): when set and the stream is elsewhere, the command is refused with
+    /// [`CommandError::WrongExpectedVersion`] instead of being decided against state the client
+    /// never saw. `None` decides against whatever the stream holds (and retries lost races).
+    pub expected_version: Option<u64>,
     pub command: C,
 }
 
@@ -32,8 +37,15 @@ impl<C> Envelope<C> {
             idempotency_key: idempotency_key.into(),
             actor: actor.into(),
             causation_id: None,
+            expected_version: None,
             command,
         }
+    }
+
+    /// Refuse the command unless the stream is at `version` (see [`Envelope::expected_version`]).
+    pub fn with_expected_version(mut self, version: Option<u64>) -> Self {
+        self.expected_version = version;
+        self
     }
 }
 
@@ -119,9 +131,10 @@ impl<S: EventStore> CommandHandler<S> {
             if let Some(outcome) = already_handled(stream, cid, &recorded) {
                 return Ok(outcome);
             }
+            let current = recorded.last().map(|e| e.version);
+            check_expected(stream, envelope.expected_version, current)?;
             let state = fold::<A>(stream, &recorded)?;
             let events = state.decide(&envelope.command, &ctx)?;
-            let current = recorded.last().map(|e| e.version);
             if events.is_empty() {
                 return Ok(Outcome {
                     command_id: cid,
@@ -182,6 +195,17 @@ impl<S: EventStore> CommandHandler<S> {
                         replayed: result.replayed,
                     });
                 }
+                Err(StoreError::WrongExpectedVersion { current, .. })
+                    if envelope.expected_version.is_some() =>
+                {
+                    // The client pinned the version it saw: deciding again would act on state
+                    // it never saw, so the lost race is its conflict to resolve.
+                    return Err(CommandError::WrongExpectedVersion {
+                        stream: stream.into(),
+                        expected: envelope.expected_version,
+                        current,
+                    });
+                }
                 Err(StoreError::WrongExpectedVersion { .. }) => {
                     // Someone else appended since we loaded: decide again against their events.
                     tracing::debug!(stream, attempt, "lost the race for the stream; reloading");
@@ -200,6 +224,32 @@ impl<S: EventStore> CommandHandler<S> {
         })
     }
 
+    /// Decides `envelope.command` against the stream as it is now, without writing anything:
+    /// `Ok` means `handle` would accept it unless the stream changes in between. Used to check
+    /// every command of a batch before the first is carried out.
+    pub async fn check<A: Aggregate>(
+        &self,
+        stream: &str,
+        envelope: &Envelope<A::Command>,
+    ) -> Result<(), CommandError> {
+        if envelope.idempotency_key.trim().is_empty() {
+            return Err(CommandError::IdempotencyKeyMissing);
+        }
+        let cid = command_id(&envelope.idempotency_key);
+        let recorded = self.load(stream).await?;
+        if already_handled(stream, cid, &recorded).is_some() {
+            return Ok(());
+        }
+        check_expected(
+            stream,
+            envelope.expected_version,
+            recorded.last().map(|e| e.version),
+        )?;
+        let ctx = Context::new((self.today)(), envelope.actor.clone());
+        fold::<A>(stream, &recorded)?.decide(&envelope.command, &ctx)?;
+        Ok(())
+    }
+
     /// The whole stream, in order.
     async fn load(&self, stream: &str) -> Result<Vec<RecordedEvent>, CommandError> {
         let mut all: Vec<RecordedEvent> = Vec::new();
@@ -216,6 +266,21 @@ impl<S: EventStore> CommandHandler<S> {
                 return Ok(all);
             }
         }
+    }
+}
+
+fn check_expected(
+    stream: &str,
+    expected: Option<u64>,
+    current: Option<u64>,
+) -> Result<(), CommandError> {
+    match expected {
+        Some(v) if current != Some(v) => Err(CommandError::WrongExpectedVersion {
+            stream: stream.into(),
+            expected,
+            current,
+        }),
+        _ => Ok(()),
     }
 }
 

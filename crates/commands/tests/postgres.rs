@@ -271,3 +271,40 @@ async fn refusals_write_nothing_and_keys_are_required() {
     );
     db.drop_database().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn expected_version_refuses_a_stale_command_and_check_writes_nothing() {
+    let (db, h) = handler().await;
+    let stream = started_project(&h).await; // versions 0 and 1
+    let stale =
+        Envelope::new("stale", "clerk", report("2026-10", 1)).with_expected_version(Some(0));
+    let err = h.check::<Project>(&stream, &stale).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CommandError::WrongExpectedVersion {
+                expected: Some(0),
+                current: Some(1),
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = h.handle::<Project>(&stream, stale).await.unwrap_err();
+    assert_eq!(err.code(), "WRONG_EXPECTED_VERSION");
+    // A dry run of an acceptable command writes nothing; then handling it with the right
+    // version writes it, and a retry under the same key replays whatever the version says.
+    let fresh =
+        Envelope::new("fresh", "clerk", report("2026-10", 1)).with_expected_version(Some(1));
+    h.check::<Project>(&stream, &fresh).await.unwrap();
+    assert_eq!(stream_len(&h, &stream).await, 2);
+    let first = h.handle::<Project>(&stream, fresh.clone()).await.unwrap();
+    let again = h.handle::<Project>(&stream, fresh).await.unwrap();
+    assert!(again.replayed);
+    assert_eq!(first.events, again.events);
+    // The rules still apply in a dry run.
+    let twice = Envelope::new("twice", "clerk", report("2026-10", 2));
+    let err = h.check::<Project>(&stream, &twice).await.unwrap_err();
+    assert_eq!(err.code(), "INVESTMENT_ALREADY_REPORTED");
+    db.drop_database().await;
+}

@@ -24,6 +24,16 @@ pub struct Cli {
     )]
     pub connect_timeout: u64,
 
+    /// Log format on stderr: text or json (one object per line).
+    #[arg(
+        long,
+        env = "TAIZHANG_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: api::LogFormat,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -57,5 +67,23 @@ pub enum Command {
     Projections {
         #[command(subcommand)]
         command: crate::commands::projections::ProjectionsCommand,
+    },
+
+    /// Serve the GraphQL API, the playground, health checks and metrics.
+    ///
+    /// Opens http://LISTEN/graphql (the GraphiQL playground in a browser; POST or GET for
+    /// clients), ws://LISTEN/graphql/ws (subscriptions: graphql-transport-ws and graphql-ws),
+    /// /healthz, /readyz and /metrics. Applies migrations and runs the projectors in-process
+    /// unless told not to. Stops gracefully on SIGTERM or Ctrl-C.
+    ///
+    /// Until access control exists, mutations record the actor named by the X-Actor header,
+    /// else --default-actor.
+    Serve(Box<api::ServeArgs>),
+
+    /// Print the GraphQL schema (SDL), as checked in at schema.graphql.
+    Schema {
+        /// Write it to this file instead of stdout.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
     },
 }

@@ -1,11 +1,15 @@
-//! Logs go to stderr (stdout is for command output), filtered by `RUST_LOG` (default: info).
+//! Logs go to stderr (stdout is for command output), filtered by `RUST_LOG` (default: info),
+//! as text or JSON lines (`--log-format`).
 
 use tracing_subscriber::EnvFilter;
 
-pub fn init() {
+pub fn init(format: api::LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        api::LogFormat::Text => logs.init(),
+        api::LogFormat::Json => logs.json().init(),
+    }
 }

@@ -12,7 +12,7 @@ use clap::Parser;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    logging::init();
+    logging::init(cli.log_format);
     match commands::run(cli).await {
         Ok(code) => code,
         Err(error) => {

@@ -2,7 +2,9 @@
 
 mod migrate;
 pub mod projections;
+mod schema;
 mod seal;
+mod serve;
 mod verify;
 
 use std::process::ExitCode;
@@ -18,6 +20,12 @@ use crate::cli::{Cli, Command};
 pub const EXIT_ERROR: u8 = 2;
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // These two manage their own connection (or need none).
+    match cli.command {
+        Command::Schema { output } => return schema::run(output.as_deref()),
+        Command::Serve(args) => return serve::run(cli.database_url, *args).await,
+        _ => {}
+    }
     let pool = PgPoolOptions::new()
         .max_connections(4)
         .acquire_timeout(Duration::from_secs(cli.connect_timeout))
@@ -35,6 +43,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify => verify::run(&store).await,
         Command::Seal => seal::run(&store).await,
         Command::Projections { command } => projections::run(&store, command).await,
+        Command::Schema { .. } | Command::Serve(_) => unreachable!("dispatched above"),
     }
 }
 

@@ -1,0 +1,124 @@
+//! The HTTP surface: routes, and the handlers that are not GraphQL execution.
+
+mod graphql;
+mod playground;
+mod ws;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State as AxumState};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::json;
+
+use crate::schema::{ApiSchema, State};
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct Shared {
+    pub state: State,
+    pub schema: ApiSchema,
+    pub introspection: ApiSchema,
+}
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    let max_body = shared.state.config.serve.limits.max_body;
+    Router::new()
+        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/graphql/ws", get(ws::upgrade))
+        .route("/graphql/assets/{file}", get(playground::asset))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn(crate::metrics::track))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(shared)
+}
+
+/// Liveness: the process answers.
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// Readiness: the database answers, every migration is applied, and no projection is halted
+/// or further behind than `--ready-max-lag` events.
+async fn readyz(AxumState(shared): AxumState<Arc<Shared>>) -> Response {
+    let state = &shared.state;
+    let mut checks = serde_json::Map::new();
+    let mut ready = true;
+    let db = sqlx::query_scalar::<_, i32>("SELECT 1")
+        .fetch_one(&state.pool)
+        .await;
+    checks.insert("database".into(), json!(db.is_ok()));
+    ready &= db.is_ok();
+    let applied: Result<Vec<i64>, _> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+            .fetch_all(&state.pool)
+            .await;
+    let expected: Vec<i64> = eventstore::postgres::MIGRATOR
+        .iter()
+        .map(|m| m.version)
+        .collect();
+    let migrated = applied
+        .as_ref()
+        .is_ok_and(|a| expected.iter().all(|v| a.contains(v)));
+    checks.insert("migrations".into(), json!(migrated));
+    ready &= migrated;
+    let max_lag = state.config.serve.ready_max_lag;
+    match projections::statuses(&state.pool).await {
+        Ok(statuses) => {
+            let mut lags = serde_json::Map::new();
+            for s in statuses {
+                let lag = projections::lag(&state.pool, &s.projection)
+                    .await
+                    .map(|l| l.events)
+                    .unwrap_or(i64::MAX);
+                let ok = !s.is_halted() && lag <= max_lag;
+                ready &= ok;
+                lags.insert(
+                    s.projection,
+                    json!({"state": s.state, "lagEvents": lag, "ok": ok}),
+                );
+            }
+            checks.insert("projections".into(), serde_json::Value::Object(lags));
+        }
+        Err(error) => {
+            tracing::warn!(%error, "readiness: cannot read projection status");
+            ready = false;
+            checks.insert("projections".into(), json!(false));
+        }
+    }
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        axum::Json(json!({"ready": ready, "checks": checks})),
+    )
+        .into_response()
+}
+
+/// Prometheus text format.
+async fn metrics(AxumState(shared): AxumState<Arc<Shared>>) -> Response {
+    if let Ok(statuses) = projections::statuses(&shared.state.pool).await {
+        for s in statuses {
+            let lag = projections::lag(&shared.state.pool, &s.projection)
+                .await
+                .unwrap_or(s.lag);
+            crate::metrics::projection_lag(&s.projection, lag.events, lag.seconds);
+        }
+    }
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        crate::metrics::handle().render(),
+    )
+        .into_response()
+}
