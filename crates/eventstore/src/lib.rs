@@ -27,7 +27,7 @@ pub use event::{AppendResult, AppendedEvent, Direction, ExpectedVersion, NewEven
 pub use filter::Filter;
 pub use keys::{KEY_RESERVED, key_stream};
 pub use position::Position;
-pub use postgres::{PgEventStore, PgStoreOptions};
+pub use postgres::{NotifyMode, PgEventStore, PgStoreOptions};
 pub use seal::Seal;
 pub use store::{EventStore, EventStream};
 pub use upcast::Upcasters;

@@ -36,6 +36,32 @@ conformance_tests!(
     invalid_input_is_refused,
 );
 
+/// The subscription and $all rules again, with NOTIFY sent inside each append's transaction
+/// (the default coalesces notifications outside it).
+mod notify_in_transaction {
+    use eventstore::NotifyMode;
+    use eventstore::conformance;
+    use eventstore::postgres::testing::PgHarness;
+
+    macro_rules! in_transaction_tests {
+        ($($name:ident),* $(,)?) => {$(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                let h = PgHarness::with_notify(NotifyMode::InTransaction);
+                conformance::$name(&h).await;
+                h.cleanup().await;
+            }
+        )*};
+    }
+
+    in_transaction_tests!(
+        all_waits_for_open_transaction,
+        subscription_catches_up_then_goes_live,
+        subscription_survives_killed_connections,
+        retry_is_idempotent,
+    );
+}
+
 mod postgres_only {
     use eventstore::postgres::testing::TestDatabase;
     use eventstore::postgres::{load_checkpoint, migrate, save_checkpoint};

@@ -59,6 +59,7 @@ pub(crate) async fn append(
     stream: &str,
     expected: ExpectedVersion,
     events: Vec<NewEvent>,
+    notify: bool,
 ) -> Result<AppendResult, StoreError> {
     validate_stream_name(stream)?;
     check_events(&events)?;
@@ -85,7 +86,7 @@ pub(crate) async fn append(
 
     let rows = sqlx::query(
         "SELECT r_version, r_commit, r_prepare, r_replayed \
-         FROM eventstore.append($1, $2, $3, $4, $5, $6, $7)",
+         FROM eventstore.append($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(stream)
     .bind(expected_code)
@@ -94,6 +95,7 @@ pub(crate) async fn append(
     .bind(&schema_versions)
     .bind(&data)
     .bind(&metadata)
+    .bind(notify)
     .fetch_all(pool)
     .await
     .map_err(|e| map_append_error(e, stream, expected))?;

@@ -7,6 +7,7 @@
 mod append;
 mod checkpoint;
 mod errors;
+mod notifier;
 mod read;
 mod seal;
 mod subscription;
@@ -53,6 +54,21 @@ pub struct PgStoreOptions {
     pub listen: bool,
     /// Pause before retrying after a database error in a subscription.
     pub retry_delay: Duration,
+    /// How appends wake subscribers.
+    pub notify: NotifyMode,
+}
+
+/// How appends wake subscribers (who also poll, so every mode is correct; they differ in latency
+/// and in what they cost writers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotifyMode {
+    /// `pg_notify` inside each append's transaction: subscribers wake exactly when it commits, but
+    /// every notifying commit takes a cluster-wide lock, which caps concurrent append throughput.
+    InTransaction,
+    /// One `pg_notify` after appends, outside their transactions, at most every `min_interval`.
+    Coalesced { min_interval: Duration },
+    /// No notifications: subscribers rely on polling alone.
+    Off,
 }
 
 impl Default for PgStoreOptions {
@@ -62,6 +78,9 @@ impl Default for PgStoreOptions {
             subscription_batch: 500,
             listen: true,
             retry_delay: Duration::from_millis(200),
+            notify: NotifyMode::Coalesced {
+                min_interval: Duration::from_millis(5),
+            },
         }
     }
 }
@@ -72,6 +91,7 @@ pub struct PgEventStore {
     pool: PgPool,
     upcasters: Arc<Upcasters>,
     options: Arc<PgStoreOptions>,
+    notifier: Arc<notifier::Notifier>,
 }
 
 impl PgEventStore {
@@ -81,6 +101,7 @@ impl PgEventStore {
             pool,
             upcasters: Arc::new(Upcasters::new()),
             options: Arc::new(PgStoreOptions::default()),
+            notifier: Arc::default(),
         }
     }
 
@@ -143,7 +164,14 @@ impl EventStore for PgEventStore {
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
     ) -> Result<AppendResult, StoreError> {
-        append::append(&self.pool, stream, expected, events).await
+        let in_transaction = self.options.notify == NotifyMode::InTransaction;
+        let result = append::append(&self.pool, stream, expected, events, in_transaction).await?;
+        if let NotifyMode::Coalesced { min_interval } = self.options.notify
+            && !result.replayed
+        {
+            self.notifier.poke(&self.pool, min_interval);
+        }
+        Ok(result)
     }
 
     async fn read_stream(

@@ -11,7 +11,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
 use tokio::sync::{OnceCell, oneshot};
 
-use super::{MIGRATOR, PgEventStore, PgStoreOptions};
+use super::{MIGRATOR, NotifyMode, PgEventStore, PgStoreOptions};
 use crate::NewEvent;
 use crate::conformance::{Harness, HeldAppend, StoreConfig};
 
@@ -169,11 +169,20 @@ impl TestDatabase {
 #[derive(Default)]
 pub struct PgHarness {
     databases: Mutex<Vec<TestDatabase>>,
+    notify: Option<NotifyMode>,
 }
 
 impl PgHarness {
     pub fn new() -> Self {
         PgHarness::default()
+    }
+
+    /// Stores that wake subscribers this way (default: [`PgStoreOptions`]'s).
+    pub fn with_notify(notify: NotifyMode) -> Self {
+        PgHarness {
+            notify: Some(notify),
+            ..PgHarness::default()
+        }
     }
 
     pub async fn cleanup(&self) {
@@ -213,6 +222,11 @@ impl Harness for PgHarness {
             .with_options(PgStoreOptions {
                 poll_interval: Duration::from_millis(150),
                 retry_delay: Duration::from_millis(50),
+                notify: if config.notifications_off {
+                    NotifyMode::Off
+                } else {
+                    self.notify.unwrap_or(PgStoreOptions::default().notify)
+                },
                 ..PgStoreOptions::default()
             })
     }

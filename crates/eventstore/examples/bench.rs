@@ -1,0 +1,321 @@
+//! Event store benchmark (docs/benchmarks.md). Creates one fresh database on the server, measures,
+//! prints a table, and drops the database.
+//!
+//! cargo run --release -p eventstore --example bench -- [--database-url URL] [--seconds N]
+//!     [--fill N] [--keep]
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use eventstore::postgres::migrate;
+use eventstore::{
+    EventStore, ExpectedVersion, Filter, NewEvent, NotifyMode, PgEventStore, PgStoreOptions,
+    Position,
+};
+use serde_json::{Value, json};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, Executor, PgConnection, PgPool};
+use uuid::Uuid;
+
+struct Args {
+    database_url: String,
+    seconds: u64,
+    fill: u64,
+    keep: bool,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        database_url: std::env::var("DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned()),
+        seconds: 5,
+        fill: 1_000_000,
+        keep: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        match flag.as_str() {
+            "--database-url" => a.database_url = it.next().expect("--database-url URL"),
+            "--seconds" => a.seconds = it.next().and_then(|s| s.parse().ok()).expect("--seconds N"),
+            "--fill" => a.fill = it.next().and_then(|s| s.parse().ok()).expect("--fill N"),
+            "--keep" => a.keep = true,
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    a
+}
+
+/// A realistic event body: an investment report of a project, about 250 bytes of JSON.
+fn body(n: u64) -> (Value, Value) {
+    (
+        json!({
+            "period": "2026-10",
+            "completed_investment_yuan": 12_500_000 + n,
+            "funds_in_place_yuan": 8_000_000,
+            "reported_by_unit": "unit-0190a0b2-7c1e-7000-8000-000000000001",
+            "note": "月度投资统计"
+        }),
+        json!({
+            "actor": "clerk-42",
+            "correlationId": Uuid::now_v7(),
+            "causationId": Uuid::now_v7()
+        }),
+    )
+}
+
+fn new_event(n: u64) -> NewEvent {
+    let (data, metadata) = body(n);
+    NewEvent::new("InvestmentReported", data).with_metadata(metadata)
+}
+
+async fn pool(url: &str, size: u32) -> PgPool {
+    let options: PgConnectOptions = url.parse().unwrap();
+    PgPoolOptions::new()
+        .max_connections(size)
+        .min_connections(size)
+        .connect_with(options.disable_statement_logging())
+        .await
+        .unwrap()
+}
+
+/// Runs `writers` tasks calling `op(writer, i)` for `seconds`; returns operations per second.
+async fn run_for<F, Fut>(writers: u64, seconds: u64, op: F) -> f64
+where
+    F: Fn(u64, u64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let op = Arc::new(op);
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..writers)
+        .map(|w| {
+            let (op, stop, done) = (op.clone(), stop.clone(), done.clone());
+            tokio::spawn(async move {
+                let mut i = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    op(w, i).await;
+                    i += 1;
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        t.await.unwrap();
+    }
+    done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+}
+
+async fn appends(url: &str, writers: u64, seconds: u64, notify: NotifyMode, tag: &str) -> f64 {
+    let store = PgEventStore::new(pool(url, writers as u32).await).with_options(PgStoreOptions {
+        notify,
+        ..PgStoreOptions::default()
+    });
+    let tag = tag.to_owned();
+    run_for(writers, seconds, move |w, i| {
+        let store = store.clone();
+        let stream = format!("bench{tag}-w{w}n{i}");
+        async move {
+            store
+                .append(&stream, ExpectedVersion::NoStream, vec![new_event(i)])
+                .await
+                .unwrap();
+        }
+    })
+    .await
+}
+
+async fn baseline(url: &str, writers: u64, seconds: u64) -> f64 {
+    let pool = pool(url, writers as u32).await;
+    run_for(writers, seconds, move |w, i| {
+        let pool = pool.clone();
+        async move {
+            let (data, metadata) = body(i);
+            let stream = format!("raw{writers}-w{w}n{i}");
+            sqlx::query(
+                "INSERT INTO bench_raw (event_id, stream, version, category, event_type, \
+                 schema_version, data, metadata, recorded_at, hash) \
+                 VALUES ($1, $2, 0, 'raw', 'InvestmentReported', 1, $3, $4, now(), $5)",
+            )
+            .bind(Uuid::now_v7())
+            .bind(stream)
+            .bind(data)
+            .bind(metadata)
+            .bind(&[7u8; 32][..])
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+    })
+    .await
+}
+
+async fn batches(url: &str, writers: u64, seconds: u64, size: u64, tag: &str) -> f64 {
+    let store = PgEventStore::new(pool(url, writers as u32).await);
+    let tag = tag.to_owned();
+    run_for(writers, seconds, move |w, i| {
+        let store = store.clone();
+        let stream = format!("batch{tag}-w{w}n{i}");
+        async move {
+            let events = (0..size).map(new_event).collect();
+            store
+                .append(&stream, ExpectedVersion::NoStream, events)
+                .await
+                .unwrap();
+        }
+    })
+    .await
+        * size as f64
+}
+
+async fn count(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM eventstore.events")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::main]
+async fn main() {
+    let a = args();
+    let name = format!("tz_bench_{}", Uuid::new_v4().simple());
+    let mut admin = PgConnection::connect(&a.database_url).await.unwrap_or_else(|e| {
+        panic!(
+            "cannot connect to {}: {e}\nstart PostgreSQL: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+            a.database_url
+        )
+    });
+    admin
+        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await
+        .unwrap();
+    let url = eventstore::postgres::testing::url_with_database(&a.database_url, &name);
+    let setup = pool(&url, 2).await;
+    migrate(&setup).await.unwrap();
+    // The baseline: the same columns, defaults, keys and indexes, no function, no checks.
+    setup
+        .execute(
+            "CREATE TABLE bench_raw (LIKE eventstore.events INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)",
+        )
+        .await
+        .unwrap();
+    let version: String = sqlx::query_scalar("SELECT version()")
+        .fetch_one(&setup)
+        .await
+        .unwrap();
+    println!("server: {version}");
+    println!("database: {name}; {} s per measurement", a.seconds);
+    println!();
+    println!("single-event appends to distinct streams (new stream each, NoStream), events/s");
+    println!("(append = default, notifications coalesced outside the append's transaction;");
+    println!(
+        " notify-in-tx = pg_notify inside each append's transaction; raw = plain INSERT baseline)"
+    );
+    println!(
+        "{:>8} {:>10} {:>13} {:>10} {:>11} {:>17}",
+        "writers", "append", "notify-in-tx", "raw", "append/raw", "notify-in-tx/raw"
+    );
+    let coalesced = PgStoreOptions::default().notify;
+    for writers in [1u64, 8, 32] {
+        let raw = baseline(&url, writers, a.seconds).await;
+        let ours = appends(&url, writers, a.seconds, coalesced, &format!("c{writers}")).await;
+        let in_tx = appends(
+            &url,
+            writers,
+            a.seconds,
+            NotifyMode::InTransaction,
+            &format!("t{writers}"),
+        )
+        .await;
+        println!(
+            "{writers:>8} {ours:>10.0} {in_tx:>13.0} {raw:>10.0} {:>10.0}% {:>16.0}%",
+            ours / raw * 100.0,
+            in_tx / raw * 100.0
+        );
+    }
+    println!();
+    println!("100-event batch appends, events/s");
+    for writers in [1u64, 8] {
+        let rate = batches(&url, writers, a.seconds, 100, &format!("b{writers}")).await;
+        println!("{writers:>8} writers {rate:>12.0}");
+    }
+
+    // Fill to the requested size with 1000-event batch appends through the store.
+    let start = Instant::now();
+    let have = count(&setup).await as u64;
+    if have < a.fill {
+        let store = PgEventStore::new(pool(&url, 8).await);
+        let per_writer = (a.fill - have).div_ceil(8 * 1000);
+        let tasks: Vec<_> = (0..8u64)
+            .map(|w| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    for i in 0..per_writer {
+                        let events = (0..1000).map(new_event).collect();
+                        store
+                            .append(&format!("fill-w{w}n{i}"), ExpectedVersion::NoStream, events)
+                            .await
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+    }
+    let total = count(&setup).await;
+    println!();
+    println!(
+        "filled to {total} events in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+    setup
+        .execute("VACUUM ANALYZE eventstore.events")
+        .await
+        .unwrap();
+
+    let store = PgEventStore::new(pool(&url, 2).await);
+    for batch in [1000usize, 5000] {
+        let start = Instant::now();
+        let mut from = Position::START;
+        let mut read = 0u64;
+        loop {
+            let events = store.read_all(from, &Filter::all(), batch).await.unwrap();
+            let Some(last) = events.last() else { break };
+            from = last.position;
+            read += events.len() as u64;
+        }
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "$all read of {read} events, batches of {batch}: {:.0} events/s ({secs:.1} s)",
+            read as f64 / secs
+        );
+    }
+    let start = Instant::now();
+    let report = store.verify().await.unwrap();
+    println!(
+        "verify of {} events: {:.1} s, ok = {}",
+        report.events,
+        start.elapsed().as_secs_f64(),
+        report.is_ok()
+    );
+
+    store.pool().close().await;
+    setup.close().await;
+    if a.keep {
+        println!("kept database {name}");
+    } else {
+        admin
+            .execute(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE {name} WITH (FORCE)"
+            )))
+            .await
+            .unwrap();
+    }
+}
