@@ -18,5 +18,5 @@ mod handler;
 mod ids;
 
 pub use error::CommandError;
-pub use handler::{CommandHandler, Envelope, HandledEvent, Outcome};
+pub use handler::{CommandHandler, Envelope, HandledEvent, Outcome, county_today};
 pub use ids::{command_id, event_id};

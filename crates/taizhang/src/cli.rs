@@ -80,6 +80,12 @@ pub enum Command {
     /// else --default-actor.
     Serve(Box<api::ServeArgs>),
 
+    /// Seed the demo county: 5 units, 60 projects over last year and this year.
+    ///
+    /// Every command goes through the same rules as the API's mutations, dated relative to
+    /// today. Running it again adds nothing. Applies migrations first.
+    Demo,
+
     /// Print the GraphQL schema (SDL), as checked in at schema.graphql.
     Schema {
         /// Write it to this file instead of stdout.

@@ -1,5 +1,6 @@
 //! One module per command.
 
+mod demo;
 mod migrate;
 pub mod projections;
 mod schema;
@@ -42,6 +43,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate => migrate::run(&store).await,
         Command::Verify => verify::run(&store).await,
         Command::Seal => seal::run(&store).await,
+        Command::Demo => demo::run(&store).await,
         Command::Projections { command } => projections::run(&store, command).await,
         Command::Schema { .. } | Command::Serve(_) => unreachable!("dispatched above"),
     }
