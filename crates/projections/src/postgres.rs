@@ -101,6 +101,14 @@ pub(crate) async fn try_session_lock(
         .await?)
 }
 
+pub(crate) async fn session_unlock(conn: &mut PgConnection, key: i64) -> Result<(), RuntimeError> {
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(key)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 pub(crate) async fn backend_pid(conn: &mut PgConnection) -> Result<i32, RuntimeError> {
     Ok(sqlx::query_scalar("SELECT pg_backend_pid()")
         .fetch_one(conn)
@@ -541,6 +549,22 @@ pub(crate) async fn create_fresh_tables(
         execute_dynamic(conn, sql).await?;
     }
     Ok(())
+}
+
+/// Refreshes the planner's statistics of `tables` in `schema`.
+pub(crate) async fn analyze(
+    conn: &mut PgConnection,
+    schema: &str,
+    tables: &[&str],
+) -> Result<(), RuntimeError> {
+    let sql: String = sqlx::query_scalar(
+        "SELECT 'ANALYZE ' || string_agg(format('%I.%I', $1::text, t), ', ') FROM unnest($2::text[]) t",
+    )
+    .bind(schema)
+    .bind(tables)
+    .fetch_one(&mut *conn)
+    .await?;
+    execute_dynamic(conn, sql).await
 }
 
 /// A foreign key from a table outside the rebuilt set to one inside it: dropped before the old

@@ -88,7 +88,8 @@ pub async fn rebuild(
     postgres::validate_name(name)?;
     let connect = store.pool().connect_options();
     let mut conn = PgConnection::connect_with(&connect).await?;
-    if !postgres::try_session_lock(&mut conn, postgres::lock_key(LockKind::Rebuild, name)).await? {
+    let lock_key = postgres::lock_key(LockKind::Rebuild, name);
+    if !postgres::try_session_lock(&mut conn, lock_key).await? {
         return Err(RuntimeError::RebuildRunning(name.to_owned()));
     }
     let schema = rebuild_schema(name);
@@ -115,6 +116,12 @@ pub async fn rebuild(
             tracing::warn!(projection = name, error = %cleanup, "cannot restore the projection's state");
         }
     }
+    // Unlock explicitly: a dropped connection releases the lock only once the server notices,
+    // and a rebuild started right after this one would find it still held.
+    if let Err(error) = postgres::session_unlock(&mut conn, lock_key).await {
+        tracing::warn!(projection = name, %error, "cannot release the rebuild lock; it goes with the connection");
+    }
+    let _ = conn.close().await;
     result
 }
 
@@ -150,6 +157,7 @@ impl Rebuild<'_> {
         postgres::create_fresh_tables(conn, self.schema, self.projection.tables()).await?;
         progress(&self.report(RebuildPhase::Replaying));
         let mut last_report = Instant::now();
+        let mut next_analyze: u64 = 1_000;
 
         // Replay, reading the next batch while the current one is applied.
         let mut next = self
@@ -180,6 +188,13 @@ impl Rebuild<'_> {
             let (read, applied) = tokio::join!(read_ahead, apply);
             applied?;
             self.advance(&events);
+            if self.events >= next_analyze {
+                // Fresh tables start without statistics and grow fast; autovacuum analyzes them
+                // too late, and plans made for empty tables (sequential scans) turn a rebuild
+                // quadratic. Analyzing at doubling sizes costs little.
+                postgres::analyze(conn, self.schema, self.projection.tables()).await?;
+                next_analyze = self.events.saturating_mul(2);
+            }
             if last_report.elapsed() >= self.options.progress_every {
                 progress(&self.report(RebuildPhase::Replaying));
                 last_report = Instant::now();

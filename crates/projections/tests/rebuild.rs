@@ -61,8 +61,8 @@ async fn rebuild_equals_incremental_while_old_tables_serve_reads() {
     )
     .unwrap();
     let last = *positions.last().unwrap();
-    ctx.wait("alpha", last, 30).await;
-    ctx.wait("beta", last, 30).await;
+    ctx.wait("alpha", last).await;
+    ctx.wait("beta", last).await;
     sqlx::query("INSERT INTO reporting.alpha_notes VALUES ('test-a0', 'first stream')")
         .execute(&ctx.pool)
         .await
@@ -145,8 +145,8 @@ async fn rebuild_equals_incremental_while_old_tables_serve_reads() {
 
     // After the swap the live runner continues from the rebuilt position.
     let last = writer.await.unwrap();
-    ctx.wait("alpha", last, 30).await;
-    ctx.wait("beta", last, 30).await;
+    ctx.wait("alpha", last).await;
+    ctx.wait("beta", last).await;
     let total = ctx.event_count().await;
     assert_eq!(total, 3600);
     assert_eq!(
@@ -249,7 +249,7 @@ async fn failed_rebuild_changes_nothing_and_a_fixed_one_clears_the_halt() {
         fast_options(),
     )
     .unwrap();
-    for _ in 0..300 {
+    for _ in 0..1200 {
         if projections::statuses(&ctx.pool)
             .await
             .unwrap()
@@ -310,7 +310,7 @@ async fn failed_rebuild_changes_nothing_and_a_fixed_one_clears_the_halt() {
     )
     .unwrap();
     let more = ctx.append("b", 20, 1, &[]).await;
-    ctx.wait("alpha", *more.last().unwrap(), 30).await;
+    ctx.wait("alpha", *more.last().unwrap()).await;
     assert_eq!(ctx.applied("alpha").await, (320, 320, 320));
     runners.shutdown().await;
     ctx.finish().await;

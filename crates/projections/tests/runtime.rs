@@ -20,7 +20,7 @@ async fn checkpoint_and_writes_commit_together() {
     let refreshes = counter.refreshes.clone();
     let runners = Projectors::start(&ctx.store, vec![shared(counter)], fast_options()).unwrap();
     let last = *positions.last().unwrap();
-    ctx.wait("alpha", last, 20).await;
+    ctx.wait("alpha", last).await;
 
     // The checkpoint is exactly the last event, and every event was applied once.
     assert_eq!(ctx.checkpoint("alpha").await, Some(last));
@@ -50,7 +50,7 @@ async fn checkpoint_and_writes_commit_together() {
 
     // Live: new events arrive through NOTIFY.
     let more = ctx.append("b", 20, 1, &[]).await;
-    ctx.wait("alpha", *more.last().unwrap(), 30).await;
+    ctx.wait("alpha", *more.last().unwrap()).await;
     assert_eq!(ctx.applied("alpha").await, (750, 750, 750));
     assert_eq!(
         projections::lag(&ctx.pool, "alpha").await.unwrap().events,
@@ -78,7 +78,7 @@ async fn lag_is_measured_and_recorded_while_behind() {
     let counter = Counter::new("alpha").delay(Duration::from_millis(100));
     let runners = Projectors::start(&ctx.store, vec![shared(counter)], options).unwrap();
     let mut seen_lag = false;
-    for _ in 0..300 {
+    for _ in 0..1200 {
         tokio::time::sleep(Duration::from_millis(100)).await;
         if let Ok(statuses) = projections::statuses(&ctx.pool).await
             && let Some(s) = statuses.iter().find(|s| s.projection == "alpha")
@@ -123,7 +123,7 @@ async fn only_one_of_two_runners_applies() {
         last = *positions.last().unwrap();
         tokio::time::sleep(Duration::from_millis(30)).await;
     }
-    ctx.wait("alpha", last, 20).await;
+    ctx.wait("alpha", last).await;
     assert_eq!(ctx.applied("alpha").await, (1000, 1000, 1000));
     // Exactly one session holds the leader lock.
     let holders: i64 = sqlx::query_scalar(
@@ -181,7 +181,7 @@ async fn takeover(kill_backend: bool) {
         first.abort();
     }
     let last = writer.await.unwrap();
-    ctx.wait("alpha", last, 30).await;
+    ctx.wait("alpha", last).await;
     let (rows, distinct, counted) = ctx.applied("alpha").await;
     assert_eq!(ctx.event_count().await, 1000);
     assert_eq!(
@@ -233,15 +233,11 @@ async fn poison_halts_only_its_projection(mode: PoisonMode) {
     )
     .unwrap();
     let last = *positions.last().unwrap();
-    ctx.wait("beta", last, 20).await;
-    let outcome = projections::wait_for(
-        &ctx.pool,
-        Which::Named(&["alpha"]),
-        last,
-        Duration::from_secs(10),
-    )
-    .await
-    .unwrap();
+    ctx.wait("beta", last).await;
+    let outcome =
+        projections::wait_for(&ctx.pool, Which::Named(&["alpha"]), last, common::PATIENCE)
+            .await
+            .unwrap();
     assert_eq!(
         outcome,
         WaitOutcome::Halted {
@@ -266,7 +262,7 @@ async fn poison_halts_only_its_projection(mode: PoisonMode) {
 
     // More events: beta keeps going, alpha stays halted where it was.
     let more = ctx.append("b", 10, 1, &[]).await;
-    ctx.wait("beta", *more.last().unwrap(), 30).await;
+    ctx.wait("beta", *more.last().unwrap()).await;
     assert_eq!(ctx.checkpoint("alpha").await, Some(positions[236]));
 
     // Resume: the runner retries, fails on the same event, and halts again.
@@ -276,7 +272,7 @@ async fn poison_halts_only_its_projection(mode: PoisonMode) {
         "beta was not halted"
     );
     let mut halted_again = false;
-    for _ in 0..300 {
+    for _ in 0..1200 {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let status = ctx.status("alpha").await;
         if status.state == "halted" && status.error_event_id == Some(poison_id) {
@@ -325,7 +321,7 @@ async fn wait_for_returns_once_passed_and_times_out_otherwise() {
         }
     );
     assert!(started.elapsed() >= Duration::from_millis(300));
-    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(started.elapsed() < Duration::from_secs(60));
 
     // A waiter started before the runner returns as soon as the runner passes the position.
     let waiter = Waiter::start(ctx.pool.clone());
@@ -333,11 +329,7 @@ async fn wait_for_returns_once_passed_and_times_out_otherwise() {
         let waiter = waiter.clone();
         tokio::spawn(async move {
             waiter
-                .wait_for(
-                    Which::Named(&["alpha", "beta"]),
-                    last,
-                    Duration::from_secs(20),
-                )
+                .wait_for(Which::Named(&["alpha", "beta"]), last, common::PATIENCE)
                 .await
                 .unwrap()
         })
@@ -358,7 +350,7 @@ async fn wait_for_returns_once_passed_and_times_out_otherwise() {
     // Generous timeout: a transaction left open anywhere on the server holds $all back.
     let next = *ctx.append("b", 1, 1, &[]).await.last().unwrap();
     let outcome = waiter
-        .wait_for(Which::All, next, Duration::from_secs(30))
+        .wait_for(Which::All, next, common::PATIENCE)
         .await
         .unwrap();
     assert_eq!(outcome, WaitOutcome::Reached);

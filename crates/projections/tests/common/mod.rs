@@ -98,16 +98,11 @@ impl Ctx {
             .unwrap()
     }
 
-    /// Waits up to `secs` for `name` to pass `position`; panics otherwise.
-    pub async fn wait(&self, name: &str, position: Position, secs: u64) {
-        let outcome = projections::wait_for(
-            &self.pool,
-            Which::Named(&[name]),
-            position,
-            Duration::from_secs(secs),
-        )
-        .await
-        .unwrap();
+    /// Waits (up to [`PATIENCE`]) for `name` to pass `position`; panics otherwise.
+    pub async fn wait(&self, name: &str, position: Position) {
+        let outcome = projections::wait_for(&self.pool, Which::Named(&[name]), position, PATIENCE)
+            .await
+            .unwrap();
         assert_eq!(
             outcome,
             WaitOutcome::Reached,
@@ -178,6 +173,11 @@ pub fn spawn_writer(
         last
     })
 }
+
+/// How long tests wait for something that should happen. Generous on purpose: $all only shows
+/// events below the oldest running writing transaction of the whole server, so other tests and
+/// benchmarks on the same server delay projections (they are late, never wrong).
+pub const PATIENCE: Duration = Duration::from_secs(120);
 
 /// Intervals short enough for tests.
 pub fn fast_options() -> RunnerOptions {
