@@ -23,7 +23,13 @@ struct Args {
     database_url: String,
     seconds: u64,
     fill: u64,
+    reps: u32,
     keep: bool,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }
 
 fn args() -> Args {
@@ -32,6 +38,7 @@ fn args() -> Args {
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned()),
         seconds: 5,
         fill: 1_000_000,
+        reps: 3,
         keep: false,
     };
     let mut it = std::env::args().skip(1);
@@ -40,6 +47,7 @@ fn args() -> Args {
             "--database-url" => a.database_url = it.next().expect("--database-url URL"),
             "--seconds" => a.seconds = it.next().and_then(|s| s.parse().ok()).expect("--seconds N"),
             "--fill" => a.fill = it.next().and_then(|s| s.parse().ok()).expect("--fill N"),
+            "--reps" => a.reps = it.next().and_then(|s| s.parse().ok()).expect("--reps N"),
             "--keep" => a.keep = true,
             other => panic!("unknown argument {other}"),
         }
@@ -130,13 +138,13 @@ async fn appends(url: &str, writers: u64, seconds: u64, notify: NotifyMode, tag:
     .await
 }
 
-async fn baseline(url: &str, writers: u64, seconds: u64) -> f64 {
+async fn baseline(url: &str, writers: u64, seconds: u64, rep: u32) -> f64 {
     let pool = pool(url, writers as u32).await;
     run_for(writers, seconds, move |w, i| {
         let pool = pool.clone();
         async move {
             let (data, metadata) = body(i);
-            let stream = format!("raw{writers}-w{w}n{i}");
+            let stream = format!("raw{writers}r{rep}-w{w}n{i}");
             sqlx::query(
                 "INSERT INTO bench_raw (event_id, stream, version, category, event_type, \
                  schema_version, data, metadata, recorded_at, hash) \
@@ -209,33 +217,47 @@ async fn main() {
         .await
         .unwrap();
     println!("server: {version}");
-    println!("database: {name}; {} s per measurement", a.seconds);
+    println!(
+        "database: {name}; {} s per measurement, median of {} alternating runs",
+        a.seconds, a.reps
+    );
     println!();
     println!("single-event appends to distinct streams (new stream each, NoStream), events/s");
     println!("(append = default, notifications coalesced outside the append's transaction;");
+    println!(" in-tx = pg_notify inside each append's transaction; off = no notification at all;");
+    println!(" raw = plain INSERT into a table of the same shape, no function, no checks)");
     println!(
-        " notify-in-tx = pg_notify inside each append's transaction; raw = plain INSERT baseline)"
-    );
-    println!(
-        "{:>8} {:>10} {:>13} {:>10} {:>11} {:>17}",
-        "writers", "append", "notify-in-tx", "raw", "append/raw", "notify-in-tx/raw"
+        "{:>8} {:>9} {:>9} {:>9} {:>9} {:>11} {:>10} {:>8}",
+        "writers", "append", "in-tx", "off", "raw", "append/raw", "in-tx/raw", "off/raw"
     );
     let coalesced = PgStoreOptions::default().notify;
+    // Alternate the variants and keep each one's median over `--reps` runs: the machine is shared,
+    // and alternating spreads any background load over all of them alike.
     for writers in [1u64, 8, 32] {
-        let raw = baseline(&url, writers, a.seconds).await;
-        let ours = appends(&url, writers, a.seconds, coalesced, &format!("c{writers}")).await;
-        let in_tx = appends(
-            &url,
-            writers,
-            a.seconds,
-            NotifyMode::InTransaction,
-            &format!("t{writers}"),
-        )
-        .await;
+        let (mut raw, mut ours, mut in_tx, mut off) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for rep in 0..a.reps {
+            let tag = |mode: &str| format!("{mode}{writers}r{rep}");
+            raw.push(baseline(&url, writers, a.seconds, rep).await);
+            ours.push(appends(&url, writers, a.seconds, coalesced, &tag("c")).await);
+            in_tx.push(
+                appends(
+                    &url,
+                    writers,
+                    a.seconds,
+                    NotifyMode::InTransaction,
+                    &tag("t"),
+                )
+                .await,
+            );
+            off.push(appends(&url, writers, a.seconds, NotifyMode::Off, &tag("o")).await);
+        }
+        let (raw, ours, in_tx, off) = (median(raw), median(ours), median(in_tx), median(off));
         println!(
-            "{writers:>8} {ours:>10.0} {in_tx:>13.0} {raw:>10.0} {:>10.0}% {:>16.0}%",
+            "{writers:>8} {ours:>9.0} {in_tx:>9.0} {off:>9.0} {raw:>9.0} {:>10.0}% {:>9.0}% {:>7.0}%",
             ours / raw * 100.0,
-            in_tx / raw * 100.0
+            in_tx / raw * 100.0,
+            off / raw * 100.0
         );
     }
     println!();
@@ -280,6 +302,20 @@ async fn main() {
         .await
         .unwrap();
 
+    // $all stops before the oldest transaction running anywhere in the cluster; on a shared server
+    // wait until every event is visible so the read measures reading, not someone else's transaction.
+    loop {
+        let visible: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM eventstore.events WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())",
+        )
+        .fetch_one(&setup)
+        .await
+        .unwrap();
+        if visible == total {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let store = PgEventStore::new(pool(&url, 2).await);
     for batch in [1000usize, 5000] {
         let start = Instant::now();

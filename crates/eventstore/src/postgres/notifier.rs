@@ -11,7 +11,7 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use sqlx::PgPool;
+use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::mpsc;
 
 use super::NOTIFY_CHANNEL;
@@ -35,14 +35,24 @@ impl Notifier {
 }
 
 async fn run(pool: PgPool, mut pokes: mpsc::Receiver<()>, min_interval: Duration) {
+    // A connection of its own, so wake-ups never wait for (or hold up) an appender's connection.
+    let mut conn: Option<PgConnection> = None;
     while pokes.recv().await.is_some() {
-        if let Err(error) = sqlx::query("SELECT pg_notify($1, '')")
-            .bind(NOTIFY_CHANNEL)
-            .execute(&pool)
-            .await
+        if conn.is_none() {
+            match PgConnection::connect_with(&*pool.connect_options()).await {
+                Ok(c) => conn = Some(c),
+                Err(error) => tracing::debug!(%error, "notifier cannot connect"),
+            }
+        }
+        if let Some(c) = conn.as_mut()
+            && let Err(error) = sqlx::query("SELECT pg_notify($1, '')")
+                .bind(NOTIFY_CHANNEL)
+                .execute(&mut *c)
+                .await
         {
-            // Subscribers poll, so a lost wake-up only delays them.
+            // Subscribers poll, so a lost wake-up only delays them; reconnect next time.
             tracing::debug!(%error, "could not notify subscribers");
+            conn = None;
         }
         tokio::time::sleep(min_interval).await;
     }
