@@ -86,6 +86,15 @@ pub enum Command {
     /// today. Running it again adds nothing. Applies migrations first.
     Demo,
 
+    /// Create, list and revoke API tokens (访问令牌); see docs/security.md.
+    ///
+    /// A token is shown once at creation and stored only as a hash. On first run, `taizhang
+    /// tokens create --name NAME --role admin` is the way in.
+    Tokens {
+        #[command(subcommand)]
+        command: crate::commands::tokens::TokensCommand,
+    },
+
     /// Print the GraphQL schema (SDL), as checked in at schema.graphql.
     Schema {
         /// Write it to this file instead of stdout.

@@ -6,6 +6,7 @@ pub mod projections;
 mod schema;
 mod seal;
 mod serve;
+pub mod tokens;
 mod verify;
 
 use std::process::ExitCode;
@@ -45,6 +46,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Seal => seal::run(&store).await,
         Command::Demo => demo::run(&store).await,
         Command::Projections { command } => projections::run(&store, command).await,
+        Command::Tokens { command } => tokens::run(&store, command).await,
         Command::Schema { .. } | Command::Serve(_) => unreachable!("dispatched above"),
     }
 }

@@ -1,0 +1,198 @@
+//! `taizhang tokens` end to end through the binary: create → list → revoke, with the printed token
+//! checked against the token store before and after.
+
+use std::process::{Command, Output};
+
+use auth::{PgTokens, Role, Secret};
+use eventstore::postgres::testing::TestDatabase;
+
+fn taizhang(db: &TestDatabase, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_taizhang"))
+        .args(args)
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .env("USER", "tester")
+        .output()
+        .expect("run taizhang")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn help_explains_tokens() {
+    let help = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_taizhang"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        stdout(&out)
+    };
+    assert!(help(&["--help"]).contains("tokens"));
+    let tokens = help(&["tokens", "--help"]);
+    for needle in ["create", "list", "revoke"] {
+        assert!(tokens.contains(needle), "{needle} missing from:\n{tokens}");
+    }
+    let create = help(&["tokens", "create", "--help"]);
+    for needle in [
+        "--name",
+        "--role",
+        "--unit",
+        "--expires-in",
+        "shown once",
+        "--role admin",
+    ] {
+        assert!(create.contains(needle), "{needle} missing from:\n{create}");
+    }
+    assert!(help(&["tokens", "revoke", "--help"]).contains("rotate"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_list_revoke() {
+    let db = TestDatabase::migrated().await;
+    let tokens = PgTokens::new(db.pool(2).await);
+
+    let out = taizhang(&db, &["tokens", "list"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout(&out).contains("no tokens yet"), "{}", stdout(&out));
+
+    // First run: an admin token. stdout carries the token alone.
+    let out = taizhang(
+        &db,
+        &[
+            "tokens",
+            "create",
+            "--name",
+            "系统管理员",
+            "--role",
+            "admin",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let admin = Secret::new(stdout(&out).trim());
+    assert!(admin.is_well_formed(), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("shown only this once"),
+        "{}",
+        stderr(&out)
+    );
+    let who = tokens.authenticate(Some(&admin), None).await.unwrap();
+    assert_eq!(who.role, Role::Admin);
+    assert_eq!(who.name, "系统管理员");
+
+    let out = taizhang(
+        &db,
+        &[
+            "tokens",
+            "create",
+            "--name",
+            "城关镇 张三",
+            "--role",
+            "editor",
+            "--unit",
+            "chengguan",
+            "--unit",
+            "dev-zone",
+            "--expires-in",
+            "2w",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let editor = Secret::new(stdout(&out).trim());
+    let who = tokens.authenticate(Some(&editor), None).await.unwrap();
+    assert_eq!(
+        who.units.iter().map(|u| u.as_str()).collect::<Vec<_>>(),
+        ["chengguan", "dev-zone"]
+    );
+
+    let out = taizhang(&db, &["tokens", "list"]);
+    assert!(out.status.success(), "{out:?}");
+    let listed = stdout(&out);
+    let editor_id = who.token_id.to_string();
+    assert!(listed.contains(&editor_id), "{listed}");
+    assert!(
+        listed.contains("城关镇 张三 [chengguan, dev-zone], by cli:tester"),
+        "{listed}"
+    );
+    assert_eq!(listed.matches(" active ").count(), 2, "{listed}");
+    // The list never shows a token.
+    for secret in [&admin, &editor] {
+        assert!(!listed.contains(&secret.expose()[3..]));
+    }
+
+    let out = taizhang(&db, &["tokens", "revoke", &editor_id]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout(&out).contains("revoked token"), "{}", stdout(&out));
+    // At once: the very next lookup refuses it.
+    assert!(tokens.authenticate(Some(&editor), None).await.is_err());
+    assert!(tokens.authenticate(Some(&admin), None).await.is_ok());
+    let listed = stdout(&taizhang(&db, &["tokens", "list"]));
+    assert!(listed.contains(" revoked "), "{listed}");
+    assert!(listed.contains("revoked by cli:tester"), "{listed}");
+
+    // Twice, or an unknown id: a clear error and exit code 2.
+    let out = taizhang(&db, &["tokens", "revoke", &editor_id]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(stderr(&out).contains("already revoked"), "{}", stderr(&out));
+    let out = taizhang(
+        &db,
+        &["tokens", "revoke", "00000000-0000-0000-0000-000000000000"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(stderr(&out).contains("no token"), "{}", stderr(&out));
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_are_refused_with_the_reason() {
+    let db = TestDatabase::migrated().await;
+    for (args, says) in [
+        (
+            vec!["--name", "x", "--role", "editor"],
+            "needs at least one unit",
+        ),
+        (
+            vec!["--name", "x", "--role", "viewer", "--unit", "chengguan"],
+            "editors only",
+        ),
+        (vec!["--name", "x", "--role", "root"], "unknown role"),
+        (
+            vec!["--name", "x", "--role", "viewer", "--expires-in", "forever"],
+            "not a lifetime",
+        ),
+        (
+            vec!["--name", "x", "--role", "editor", "--unit", "County!"],
+            "--unit County!",
+        ),
+    ] {
+        let out = taizhang(&db, &[&["tokens", "create"][..], &args].concat());
+        assert!(!out.status.success(), "{args:?}: {out:?}");
+        assert!(stdout(&out).is_empty(), "{args:?} printed a token");
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+    }
+    assert!(
+        PgTokens::new(db.pool(1).await)
+            .list()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    db.drop_database().await;
+
+    // Before `migrate`: the message says what to do.
+    let empty = TestDatabase::empty().await;
+    let out = taizhang(&empty, &["tokens", "list"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        stderr(&out).contains("taizhang migrate"),
+        "{}",
+        stderr(&out)
+    );
+    empty.drop_database().await;
+}
