@@ -6,6 +6,7 @@
 //! - [`Identity`]: the caller a token stands for, and the actor written into event metadata.
 //! - [`authorize`]: the one policy, role × [`Operation`] × unit scope.
 //! - [`RateLimiter`]: per-token token buckets.
+//! - [`Gate`]: all of the above behind the few calls a server makes, with its flags ([`AuthArgs`]).
 //!
 //! This crate knows the domain's commands (to name every operation) but not the API: the API
 //! authenticates each request here, puts the [`Identity`] in its context and asks [`authorize`]
@@ -13,6 +14,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod error;
+pub mod gate;
 pub mod identity;
 pub mod limiter;
 pub mod operation;
@@ -23,6 +25,7 @@ pub mod secret;
 pub mod token;
 
 pub use error::{AuthError, Denied};
+pub use gate::{AuthArgs, Gate};
 pub use identity::Identity;
 pub use limiter::{RateLimit, RateLimiter};
 pub use operation::{Area, Operation};

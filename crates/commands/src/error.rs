@@ -58,3 +58,13 @@ impl CommandError {
         }
     }
 }
+
+/// A guarded command's failure: the guard refused it (nothing was decided or written), or
+/// handling failed as for an unguarded command.
+#[derive(Debug, thiserror::Error)]
+pub enum Guarded<E> {
+    #[error("refused: {0}")]
+    Refused(E),
+    #[error(transparent)]
+    Command(#[from] CommandError),
+}

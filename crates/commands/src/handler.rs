@@ -1,12 +1,13 @@
 //! Load, fold, decide, append; retry on a lost race; recognise a retried command.
 
-use crate::error::CommandError;
+use crate::error::{CommandError, Guarded};
 use crate::ids::{command_id, event_id};
 use domain::{Aggregate, Context, DomainEvent};
 use eventstore::{
     Direction, EventStore, ExpectedVersion, NewEvent, Position, RecordedEvent, StoreError,
 };
 use serde_json::json;
+use std::convert::Infallible;
 use std::sync::Arc;
 use time::{Date, OffsetDateTime, UtcOffset};
 use uuid::Uuid;
@@ -121,8 +122,25 @@ impl<S: EventStore> CommandHandler<S> {
         stream: &str,
         envelope: Envelope<A::Command>,
     ) -> Result<Outcome, CommandError> {
+        self.handle_guarded::<A, Infallible>(stream, envelope, |_| Ok(()))
+            .await
+            .map_err(unguarded)
+    }
+
+    /// [`CommandHandler::handle`] with a `guard` that sees the aggregate's state just before
+    /// each decision (every attempt, after a lost race too) and may refuse the command. Access
+    /// control uses it to check scope against the very state the command is decided on (an
+    /// editor's project must belong to one of its units), so no reassignment can slip in between
+    /// a check and the write. A retry of a command already carried out returns its first result
+    /// without asking the guard, as it writes nothing.
+    pub async fn handle_guarded<A: Aggregate, E>(
+        &self,
+        stream: &str,
+        envelope: Envelope<A::Command>,
+        guard: impl Fn(&A) -> Result<(), E>,
+    ) -> Result<Outcome, Guarded<E>> {
         if envelope.idempotency_key.trim().is_empty() {
-            return Err(CommandError::IdempotencyKeyMissing);
+            return Err(CommandError::IdempotencyKeyMissing.into());
         }
         let cid = command_id(&envelope.idempotency_key);
         let ctx = Context::new((self.today)(), envelope.actor.clone());
@@ -134,7 +152,10 @@ impl<S: EventStore> CommandHandler<S> {
             let current = recorded.last().map(|e| e.version);
             check_expected(stream, envelope.expected_version, current)?;
             let state = fold::<A>(stream, &recorded)?;
-            let events = state.decide(&envelope.command, &ctx)?;
+            guard(&state).map_err(Guarded::Refused)?;
+            let events = state
+                .decide(&envelope.command, &ctx)
+                .map_err(CommandError::from)?;
             if events.is_empty() {
                 return Ok(Outcome {
                     command_id: cid,
@@ -148,9 +169,9 @@ impl<S: EventStore> CommandHandler<S> {
                 match self.store.reserve_key(key.kind, &key.key, stream).await {
                     Ok(_) => {}
                     Err(StoreError::KeyTaken { owner, .. }) => {
-                        return Err(key.taken_error(&owner).into());
+                        return Err(CommandError::from(key.taken_error(&owner)).into());
                     }
-                    Err(e) => return Err(CommandError::Store(e)),
+                    Err(e) => return Err(CommandError::Store(e).into()),
                 }
             }
             let metadata = json!({
@@ -204,7 +225,8 @@ impl<S: EventStore> CommandHandler<S> {
                         stream: stream.into(),
                         expected: envelope.expected_version,
                         current,
-                    });
+                    }
+                    .into());
                 }
                 Err(StoreError::WrongExpectedVersion { .. }) => {
                     // Someone else appended since we loaded: decide again against their events.
@@ -213,15 +235,17 @@ impl<S: EventStore> CommandHandler<S> {
                 Err(StoreError::IdempotencyConflict { .. }) => {
                     return Err(CommandError::IdempotencyKeyReused {
                         key: envelope.idempotency_key,
-                    });
+                    }
+                    .into());
                 }
-                Err(e) => return Err(CommandError::Store(e)),
+                Err(e) => return Err(CommandError::Store(e).into()),
             }
         }
         Err(CommandError::Conflict {
             stream: stream.into(),
             attempts: self.max_attempts,
-        })
+        }
+        .into())
     }
 
     /// Decides `envelope.command` against the stream as it is now, without writing anything:
@@ -232,8 +256,20 @@ impl<S: EventStore> CommandHandler<S> {
         stream: &str,
         envelope: &Envelope<A::Command>,
     ) -> Result<(), CommandError> {
+        self.check_guarded::<A, Infallible>(stream, envelope, |_| Ok(()))
+            .await
+            .map_err(unguarded)
+    }
+
+    /// [`CommandHandler::check`] with the guard of [`CommandHandler::handle_guarded`].
+    pub async fn check_guarded<A: Aggregate, E>(
+        &self,
+        stream: &str,
+        envelope: &Envelope<A::Command>,
+        guard: impl Fn(&A) -> Result<(), E>,
+    ) -> Result<(), Guarded<E>> {
         if envelope.idempotency_key.trim().is_empty() {
-            return Err(CommandError::IdempotencyKeyMissing);
+            return Err(CommandError::IdempotencyKeyMissing.into());
         }
         let cid = command_id(&envelope.idempotency_key);
         let recorded = self.load(stream).await?;
@@ -246,7 +282,11 @@ impl<S: EventStore> CommandHandler<S> {
             recorded.last().map(|e| e.version),
         )?;
         let ctx = Context::new((self.today)(), envelope.actor.clone());
-        fold::<A>(stream, &recorded)?.decide(&envelope.command, &ctx)?;
+        let state = fold::<A>(stream, &recorded)?;
+        guard(&state).map_err(Guarded::Refused)?;
+        state
+            .decide(&envelope.command, &ctx)
+            .map_err(CommandError::from)?;
         Ok(())
     }
 
@@ -266,6 +306,14 @@ impl<S: EventStore> CommandHandler<S> {
                 return Ok(all);
             }
         }
+    }
+}
+
+/// The error of a guard that never refuses.
+fn unguarded(e: Guarded<Infallible>) -> CommandError {
+    match e {
+        Guarded::Command(e) => e,
+        Guarded::Refused(never) => match never {},
     }
 }
 

@@ -17,6 +17,6 @@ mod error;
 mod handler;
 mod ids;
 
-pub use error::CommandError;
+pub use error::{CommandError, Guarded};
 pub use handler::{CommandHandler, Envelope, HandledEvent, Outcome, county_today};
 pub use ids::{command_id, event_id};

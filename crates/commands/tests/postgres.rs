@@ -308,3 +308,73 @@ async fn expected_version_refuses_a_stale_command_and_check_writes_nothing() {
     assert_eq!(err.code(), "INVESTMENT_ALREADY_REPORTED");
     db.drop_database().await;
 }
+
+/// The guard sees the state the command is decided on and can refuse it; a refused command
+/// writes nothing, and a retry of an accepted one is answered without asking the guard again.
+#[tokio::test]
+async fn a_guard_decides_on_the_folded_state() {
+    use commands::Guarded;
+    let (db, h) = handler().await;
+    let stream = started_project(&h).await;
+    let only = |unit: &'static str| {
+        move |p: &Project| match &p.responsible_unit {
+            Some(u) if u.as_str() == unit => Ok(()),
+            other => Err(format!("project belongs to {other:?}")),
+        }
+    };
+
+    let refused = h
+        .handle_guarded::<Project, String>(
+            &stream,
+            Envelope::new("guard/1", "clerk-li", report("2026-05", 1_000)),
+            only("xinan-town"),
+        )
+        .await;
+    assert!(
+        matches!(&refused, Err(Guarded::Refused(why)) if why.contains("dev-zone")),
+        "{refused:?}"
+    );
+    assert_eq!(stream_len(&h, &stream).await, 2);
+    let checked = h
+        .check_guarded::<Project, String>(
+            &stream,
+            &Envelope::new("guard/1", "clerk-li", report("2026-05", 1_000)),
+            only("xinan-town"),
+        )
+        .await;
+    assert!(matches!(checked, Err(Guarded::Refused(_))));
+
+    let accepted = h
+        .handle_guarded::<Project, String>(
+            &stream,
+            Envelope::new("guard/2", "clerk-li", report("2026-05", 1_000)),
+            only("dev-zone"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(accepted.events.len(), 1);
+    // The guard's own refusals and the rules' refusals stay apart.
+    let rule = h
+        .handle_guarded::<Project, String>(
+            &stream,
+            Envelope::new("guard/3", "clerk-li", report("2026-05", 2_000)),
+            only("dev-zone"),
+        )
+        .await;
+    assert!(
+        matches!(rule, Err(Guarded::Command(CommandError::Domain(_)))),
+        "{rule:?}"
+    );
+    // A retry writes nothing, so it is answered even by a guard that would refuse now.
+    let replay = h
+        .handle_guarded::<Project, String>(
+            &stream,
+            Envelope::new("guard/2", "clerk-li", report("2026-05", 1_000)),
+            |_| Err("no".to_owned()),
+        )
+        .await
+        .unwrap();
+    assert!(replay.replayed);
+    assert_eq!(stream_len(&h, &stream).await, 3);
+    db.drop_database().await;
+}

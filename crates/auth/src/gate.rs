@@ -1,0 +1,181 @@
+//! The front door the server calls: settings, authentication of a request (token lookup and rate
+//! limit in one call), and authorization, so that the API wires access control in one place.
+
+use std::net::IpAddr;
+
+use domain::UnitId;
+use domain::project::ProjectCommand;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::token::TokenError;
+use crate::{
+    AuthError, Identity, Operation, PgTokens, RateLimit, RateLimiter, Role, Secret, policy, secret,
+};
+
+/// Access-control flags of `taizhang serve` (flatten into the server's arguments).
+#[derive(Debug, Clone, clap::Args)]
+pub struct AuthArgs {
+    /// Requests per second each API token may make, sustained.
+    #[arg(long, env = "TAIZHANG_RATE_LIMIT", default_value_t = 10.0)]
+    pub rate_limit: f64,
+
+    /// Requests each API token may make at once after a quiet spell.
+    #[arg(long, env = "TAIZHANG_RATE_BURST", default_value_t = 50)]
+    pub rate_burst: u32,
+
+    /// Require a token (any role) for /readyz and /metrics too (/healthz stays open).
+    #[arg(long, env = "TAIZHANG_PROTECT_OPS_ENDPOINTS")]
+    pub protect_ops_endpoints: bool,
+
+    /// DANGER: serve without authentication; every request may do everything and is recorded as
+    /// "anonymous (insecure)". For a laptop demo only; a warning is logged at every start.
+    #[arg(long, env = "TAIZHANG_INSECURE_NO_AUTH")]
+    pub insecure_no_auth: bool,
+}
+
+impl Default for AuthArgs {
+    fn default() -> Self {
+        let limit = RateLimit::default();
+        AuthArgs {
+            rate_limit: limit.per_second,
+            rate_burst: limit.burst,
+            protect_ops_endpoints: false,
+            insecure_no_auth: false,
+        }
+    }
+}
+
+/// Authentication, rate limits and authorization for one server process.
+#[derive(Debug)]
+pub struct Gate {
+    tokens: PgTokens,
+    limiter: RateLimiter,
+    insecure: bool,
+    protect_ops_endpoints: bool,
+}
+
+/// The name recorded for requests when authentication is off.
+pub const INSECURE_ACTOR_NAME: &str = "anonymous (insecure)";
+
+impl Gate {
+    pub fn new(pool: PgPool, args: &AuthArgs) -> Self {
+        Gate {
+            tokens: PgTokens::new(pool),
+            limiter: RateLimiter::new(RateLimit {
+                per_second: args.rate_limit,
+                burst: args.rate_burst,
+            }),
+            insecure: args.insecure_no_auth,
+            protect_ops_endpoints: args.protect_ops_endpoints,
+        }
+    }
+
+    /// Call once at server start: logs a warning when authentication is off, and when no token
+    /// could get in yet (with the command that makes one).
+    pub async fn startup(&self) -> Result<(), TokenError> {
+        if self.insecure {
+            tracing::warn!(
+                "AUTHENTICATION IS OFF (--insecure-no-auth): anyone who reaches this server may \
+                 read and change everything (未启用身份认证，任何人均可读写全部数据)"
+            );
+        } else if !self.tokens.any_active().await? {
+            tracing::warn!(
+                "no active API token: create one with `taizhang tokens create --name NAME --role \
+                 admin` (尚无有效令牌)"
+            );
+        }
+        Ok(())
+    }
+
+    pub fn tokens(&self) -> &PgTokens {
+        &self.tokens
+    }
+
+    pub fn is_insecure(&self) -> bool {
+        self.insecure
+    }
+
+    /// Whether /readyz and /metrics need a token.
+    pub fn protects_ops_endpoints(&self) -> bool {
+        self.protect_ops_endpoints && !self.insecure
+    }
+
+    /// The caller of an HTTP request, from its `Authorization` header value, rate limit
+    /// included: one call per request.
+    pub async fn authenticate_header(
+        &self,
+        authorization: Option<&str>,
+        source: Option<IpAddr>,
+    ) -> Result<Identity, AuthError> {
+        let secret = authorization.and_then(secret::bearer);
+        self.authenticate(secret.as_ref(), source).await
+    }
+
+    /// The caller of a WebSocket, from its graphql-transport-ws `connection_init` payload.
+    pub async fn authenticate_connection_init(
+        &self,
+        payload: &serde_json::Value,
+        source: Option<IpAddr>,
+    ) -> Result<Identity, AuthError> {
+        let secret = secret::from_connection_init(payload);
+        self.authenticate(secret.as_ref(), source).await
+    }
+
+    async fn authenticate(
+        &self,
+        secret: Option<&Secret>,
+        source: Option<IpAddr>,
+    ) -> Result<Identity, AuthError> {
+        if self.insecure {
+            return Ok(Identity {
+                token_id: Uuid::nil(),
+                name: INSECURE_ACTOR_NAME.to_owned(),
+                role: Role::Admin,
+                units: Vec::new(),
+            });
+        }
+        let identity = self.tokens.authenticate(secret, source).await?;
+        self.rate_limit(&identity)?;
+        Ok(identity)
+    }
+
+    /// Counts one request against the identity's token (for messages on a long-lived WebSocket,
+    /// e.g. each `subscribe`). Already done by the `authenticate_*` calls.
+    pub fn rate_limit(&self, identity: &Identity) -> Result<(), AuthError> {
+        if self.insecure {
+            return Ok(());
+        }
+        self.limiter.check(identity.token_id)
+    }
+
+    /// [`policy::authorize`], or yes when authentication is off.
+    pub fn authorize(
+        &self,
+        identity: &Identity,
+        operation: Operation,
+        unit: Option<&UnitId>,
+    ) -> Result<(), AuthError> {
+        if self.insecure {
+            return Ok(());
+        }
+        Ok(policy::authorize(identity, operation, unit)?)
+    }
+
+    /// [`policy::authorize_project_command`], or yes when authentication is off.
+    pub fn authorize_project_command(
+        &self,
+        identity: &Identity,
+        command: &ProjectCommand,
+        current_unit: Option<&UnitId>,
+    ) -> Result<(), AuthError> {
+        if self.insecure {
+            return Ok(());
+        }
+        Ok(policy::authorize_project_command(
+            identity,
+            command,
+            current_unit,
+        )?)
+    }
+}
