@@ -76,7 +76,8 @@ pub struct Limits {
     /// Maximum request body in bytes.
     #[arg(long, env = "TAIZHANG_MAX_BODY", default_value_t = 1_048_576)]
     pub max_body: usize,
-    /// Maximum milliseconds one query or mutation may run.
+    /// Maximum milliseconds one query or mutation may run (a mutation's wait for the read
+    /// models, --write-wait-ms, comes on top).
     #[arg(long, env = "TAIZHANG_MAX_EXECUTION_MS", default_value_t = 10_000)]
     pub max_execution_ms: u64,
     /// Maximum items in one batch mutation.
@@ -117,7 +118,8 @@ impl Config {
                 projectors: true,
                 default_actor: String::new(),
                 db_pool: 16,
-                write_wait_ms: 10_000,
+                // Generous: tests run beside other builds on a small machine.
+                write_wait_ms: 30_000,
                 ready_max_lag: 1000,
                 shutdown_grace: 5,
                 limits: Limits::default(),

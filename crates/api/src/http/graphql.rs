@@ -86,6 +86,7 @@ fn wants_html(headers: &HeaderMap) -> bool {
 
 /// An error object in the response's `errors`.
 fn error(message: &str, code: &str, zh: &str) -> Value {
+    metrics::counter!("graphql_errors_total", "code" => code.to_owned()).increment(1);
     json!({"message": message, "extensions": {"code": code, "class": code, "messageZh": zh}})
 }
 
@@ -388,7 +389,12 @@ async fn execute(
     } else {
         &shared.schema
     };
-    let timeout = Duration::from_millis(limits.max_execution_ms);
+    // A mutation may also wait for the read models; that wait has its own bound, and a write
+    // must never look failed because the wait used up the execution time.
+    let mut timeout = Duration::from_millis(limits.max_execution_ms);
+    if inspected.operation == OperationType::Mutation {
+        timeout += shared.state.config.write_wait();
+    }
     let response = match tokio::time::timeout(timeout, schema.execute(request)).await {
         Ok(r) => r,
         Err(_) => {
@@ -452,9 +458,7 @@ fn describe(e: &ServerError) -> Value {
                 "请求不符合接口定义（字段、参数或变量有误）",
             )
         };
-        if limit {
-            metrics::counter!("graphql_errors_total", "code" => "RATE_LIMITED").increment(1);
-        }
+        metrics::counter!("graphql_errors_total", "code" => code).increment(1);
         let ext = o
             .entry("extensions")
             .or_insert_with(|| Value::Object(Map::new()));

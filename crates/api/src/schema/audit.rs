@@ -237,7 +237,7 @@ impl EventFilter {
     }
 }
 
-/// A page of `$all` (Relay connection, forward only: the log only grows).
+/// A page of `$all` (Relay connection, forward only: the log only grows). 事件分页
 #[derive(SimpleObject)]
 pub struct EventConnection {
     /// Events with their cursors. 事件
@@ -248,7 +248,7 @@ pub struct EventConnection {
     pub page_info: PageInfo,
 }
 
-/// An event with its cursor.
+/// An event with its cursor. 事件及游标
 #[derive(SimpleObject)]
 pub struct EventEdge {
     /// Cursor (the position in `$all`). 游标

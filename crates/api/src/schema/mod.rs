@@ -37,6 +37,9 @@ pub struct StateInner {
     pub handler: CommandHandler<PgEventStore>,
     pub waiter: Waiter,
     pub config: Config,
+    /// The projections a mutation waits for: all that this binary runs (whether in this
+    /// process or another), so a fresh database without status rows still counts as behind.
+    pub projection_names: Vec<&'static str>,
     /// Turns true when the server shuts down: subscriptions end.
     pub shutdown: watch::Receiver<bool>,
     pub verification: Mutex<Option<(Instant, audit::LedgerVerification)>>,

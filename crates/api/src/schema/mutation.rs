@@ -124,7 +124,11 @@ async fn wait(state: &State, outcome: Outcome) -> ApiResult<WriteResult> {
 async fn wait_for(state: &State, position: Position) -> ApiResult<(ReadModelState, Vec<String>)> {
     let outcome = state
         .waiter
-        .wait_for(Which::All, position, state.config.write_wait())
+        .wait_for(
+            Which::Named(&state.projection_names),
+            position,
+            state.config.write_wait(),
+        )
         .await?;
     Ok(match outcome {
         WaitOutcome::Reached => (ReadModelState::CaughtUp, Vec::new()),

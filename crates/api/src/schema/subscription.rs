@@ -240,7 +240,11 @@ impl Subscription {
                     if let Some(p) = pending.take() {
                         let _ = state
                             .waiter
-                            .wait_for(projections::Which::All, p, state.config.write_wait())
+                            .wait_for(
+                                projections::Which::Named(&state.projection_names),
+                                p,
+                                state.config.write_wait(),
+                            )
                             .await;
                     }
                     match dashboard::dashboard(&state, year, unit.as_deref(), &now).await {

@@ -1,0 +1,610 @@
+//! A project's whole life through the API's mutations, the figures after it, retries, races,
+//! and one error of every class.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+const PROJECT_FIELDS: &str = "projectId version stage status contractInvestment cumulativeInvestment plannedInvestment startDate";
+
+async fn project_mutation(app: &TestApp, name: &str, input: Value) -> Reply {
+    app.gql(
+        &format!(
+            "mutation($input: {}Input!) {{ {name}(input: $input) {{ result {{ version replayed readModel events {{ type version }} }} project {{ {PROJECT_FIELDS} }} }} }}",
+            upper_first(name)
+        ),
+        json!({"input": input}),
+    )
+    .await
+}
+
+fn upper_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn lifecycle_dashboard_retries_and_timeline() {
+    let app = spawn().await;
+    let id = unit_and_project(&app, "register-1").await;
+    let with = |key: &str, extra: Value| {
+        let mut v = json!({"idempotencyKey": key, "projectId": id});
+        if let (Some(o), Value::Object(e)) = (v.as_object_mut(), extra) {
+            o.extend(e);
+        }
+        v
+    };
+    let r = project_mutation(
+        &app,
+        "signAgreement",
+        with(
+            "sign-formal",
+            json!({"kind": "FORMAL", "date": "2026-03-10", "contractInvestment": 200000000,
+                   "fixedAssetInvestment": 150000000, "landDemand": "100.5", "plannedStart": "2026-05",
+                   "plannedCompletion": "2027-06", "plannedProduction": "2027-09"}),
+        ),
+    )
+    .await;
+    let p = &r.ok()["signAgreement"];
+    assert_eq!(p["result"]["readModel"], "CAUGHT_UP");
+    assert_eq!(p["project"]["stage"], "CONTRACTED");
+    assert_eq!(p["project"]["contractInvestment"], 200_000_000);
+    project_mutation(
+        &app,
+        "setAnnualPlan",
+        with(
+            "plan-2026",
+            json!({"year": 2026, "plannedInvestment": 60000000, "plannedStartMonth": "2026-05", "kind": "ORIGINAL"}),
+        ),
+    )
+    .await
+    .ok();
+    let r = project_mutation(
+        &app,
+        "startConstruction",
+        with(
+            "start",
+            json!({"date": "2026-05-20", "evidence": "施工许可证"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        r.ok()["startConstruction"]["project"]["stage"],
+        "UNDER_CONSTRUCTION"
+    );
+    for month in 5..=10 {
+        let period = format!("2026-{month:02}");
+        let r = project_mutation(
+            &app,
+            "reportInvestment",
+            with(
+                &format!("report-{period}"),
+                json!({"period": period, "completedInvestment": 5000000, "fundsInPlace": 4000000}),
+            ),
+        )
+        .await;
+        r.ok();
+    }
+    // A retry of an accepted command changes nothing and returns the first result.
+    let again = project_mutation(
+        &app,
+        "reportInvestment",
+        with(
+            "report-2026-10",
+            json!({"period": "2026-10", "completedInvestment": 5000000, "fundsInPlace": 4000000}),
+        ),
+    )
+    .await;
+    let again = &again.ok()["reportInvestment"];
+    assert_eq!(again["result"]["replayed"], true);
+    assert_eq!(again["project"]["cumulativeInvestment"], 30_000_000);
+    // The same key again on the same project is that command's retry: the first result, even
+    // if the client changed the figures meanwhile (the key names the change, not its content).
+    let same = project_mutation(
+        &app,
+        "reportInvestment",
+        with(
+            "report-2026-10",
+            json!({"period": "2026-10", "completedInvestment": 1, "fundsInPlace": 1}),
+        ),
+    )
+    .await;
+    assert_eq!(same.ok()["reportInvestment"]["result"]["replayed"], true);
+    // The same key on another project is refused.
+    let other = unit_and_project(&app, "register-2").await;
+    let contact = |project: &str| {
+        json!({"idempotencyKey": "contact-key", "projectId": project, "kind": "VISIT",
+               "date": "2026-02-03", "leaderLevel": "县级", "summary": "洽谈"})
+    };
+    project_mutation(&app, "logContact", contact(&id))
+        .await
+        .ok();
+    let reused = project_mutation(&app, "logContact", contact(&other)).await;
+    assert_eq!(reused.code(), "IDEMPOTENCY_KEY_REUSED", "{}", reused.body);
+    assert_eq!(reused.class(), "CONFLICT");
+    // A correction, shown with its before and after in the timeline.
+    project_mutation(
+        &app,
+        "correctInvestmentReport",
+        with(
+            "correct-07",
+            json!({"period": "2026-07", "completedInvestment": 6000000, "fundsInPlace": 4000000, "reason": "漏报设备款"}),
+        ),
+    )
+    .await
+    .ok();
+    let d = app
+        .gql(
+            "{ dashboard(year: 2026) { projectCount ytdInvestment ytdFunds plannedInvestment planCompletionPct
+                 signedCount signedInvestment signedBigCount signedIndustrial10mCount contractedCount
+                 startDueCount startStartedCount startRatePct
+                 signedByInvestorType { investorType count investment } sizeClasses { sizeClass count } }
+               past: dashboard(year: 2026, asOf: \"2026-01-31\") { projectCount ytdInvestment asOf } }",
+            json!({}),
+        )
+        .await;
+    let data = d.ok();
+    let dash = &data["dashboard"];
+    // 6 months of 500万, one corrected to 600万; the plan is 6000万.
+    assert_eq!(dash["ytdInvestment"], 31_000_000, "{dash}");
+    assert_eq!(dash["ytdFunds"], 24_000_000);
+    assert_eq!(dash["plannedInvestment"], 60_000_000);
+    assert_eq!(dash["planCompletionPct"], 51.67);
+    assert_eq!(dash["projectCount"], 2);
+    assert_eq!(dash["signedCount"], 1);
+    assert_eq!(dash["signedInvestment"], 200_000_000);
+    assert_eq!(dash["signedBigCount"], 1);
+    assert_eq!(dash["signedIndustrial10mCount"], 1);
+    assert_eq!(dash["contractedCount"], 1);
+    assert_eq!(
+        (
+            dash["startDueCount"].clone(),
+            dash["startStartedCount"].clone()
+        ),
+        (json!(1), json!(1))
+    );
+    assert_eq!(dash["startRatePct"], 100.0);
+    assert_eq!(
+        dash["signedByInvestorType"],
+        json!([{"investorType": "PRIVATE", "count": 1, "investment": 200000000}])
+    );
+    assert_eq!(
+        dash["sizeClasses"],
+        json!([{"sizeClass": "FROM_100M_TO_1B", "count": 2}])
+    );
+    // As the ledger stood at the end of 2026-01-31: nothing was recorded yet.
+    assert_eq!(data["past"]["projectCount"], 0);
+    assert_eq!(data["past"]["asOf"], "2026-01-31");
+
+    let t = app
+        .gql(
+            "query($id: ID!) { project(id: $id) { id name monthlyInvestment { period completedInvestment reportedCompletedInvestment correctionCount }
+                 timeline(first: 3) { totalCount edges { cursor node { type version actor summary businessDate
+                   correction { period reason before { completedInvestment revision } after { completedInvestment revision } } } } } } }",
+            json!({"id": id}),
+        )
+        .await;
+    let project = &t.ok()["project"];
+    let july = &project["monthlyInvestment"][2];
+    assert_eq!(july["period"], "2026-07");
+    assert_eq!(july["completedInvestment"], 6_000_000);
+    assert_eq!(july["reportedCompletedInvestment"], 5_000_000);
+    assert_eq!(july["correctionCount"], 1);
+    let timeline = &project["timeline"];
+    // registered, signed, plan, started, 6 reports, a contact, the correction
+    assert_eq!(timeline["totalCount"], 12);
+    let newest = &timeline["edges"][0]["node"];
+    assert_eq!(newest["type"], "InvestmentReportCorrected");
+    assert_eq!(newest["actor"], "clerk");
+    assert_eq!(
+        newest["correction"],
+        json!({"period": "2026-07", "reason": "漏报设备款",
+               "before": {"completedInvestment": 5000000, "revision": 0},
+               "after": {"completedInvestment": 6000000, "revision": 1}})
+    );
+    assert!(timeline["edges"][1]["node"]["correction"].is_null());
+    // The global ID reaches the same project through `node`.
+    let gid = project["id"].as_str().unwrap();
+    let n = app
+        .gql(
+            "query($id: ID!) { node(id: $id) { id ... on Project { name } } }",
+            json!({"id": gid}),
+        )
+        .await;
+    assert_eq!(n.ok()["node"]["name"], "新能源电池项目");
+
+    // Completion and production move the stage on; the events feed shows it all in order.
+    project_mutation(
+        &app,
+        "completeConstruction",
+        with("complete", json!({"date": "2026-11-01"})),
+    )
+    .await
+    .ok();
+    let r = project_mutation(
+        &app,
+        "startProduction",
+        with("produce", json!({"date": "2026-11-10", "kind": "FULL"})),
+    )
+    .await;
+    assert_eq!(
+        r.ok()["startProduction"]["project"]["stage"],
+        "IN_PRODUCTION"
+    );
+    let e = app
+        .gql(
+            "{ events(first: 100, filter: {categories: [\"project\"]}) { pageInfo { hasNextPage endCursor } nodes { type version actor stream } } }",
+            json!({}),
+        )
+        .await;
+    let nodes = e.ok()["events"]["nodes"].as_array().unwrap().clone();
+    let ours: Vec<i64> = nodes
+        .iter()
+        .filter(|n| n["stream"] == format!("project-{id}"))
+        .map(|n| n["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        ours,
+        (0..14).collect::<Vec<_>>(),
+        "every event of the project, in order"
+    );
+    let v = app
+        .gql(
+            "{ ledgerVerification { ok events mismatchCount } projections { name state } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(v.ok()["ledgerVerification"]["ok"], true);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_conflicting_writes() {
+    let app = spawn().await;
+    let id = unit_and_project_of_kind(&app, "register-race", "GOVERNMENT").await;
+    let input = |key: &str, expected: Option<i64>| {
+        json!({"idempotencyKey": key, "projectId": id, "expectedVersion": expected,
+               "kind": "VISIT", "date": "2026-02-03", "leaderLevel": "县级", "summary": key})
+    };
+    // Two clerks edit the same version: one wins, the other gets CONFLICT with the version now.
+    let (a, b) = tokio::join!(
+        project_mutation(&app, "logContact", input("a", Some(0))),
+        project_mutation(&app, "logContact", input("b", Some(0)))
+    );
+    let (ok, refused): (Vec<_>, Vec<_>) = [a, b]
+        .into_iter()
+        .partition(|r| r.body.get("errors").is_none());
+    assert_eq!((ok.len(), refused.len()), (1, 1), "exactly one wins");
+    assert_eq!(refused[0].code(), "CONFLICT");
+    assert_eq!(
+        refused[0].body["errors"][0]["extensions"]["currentVersion"],
+        1
+    );
+    assert_eq!(
+        refused[0].body["errors"][0]["extensions"]["field"],
+        "expectedVersion"
+    );
+    // Two reports of the same month under different keys: the rules let one through.
+    let start = json!({"idempotencyKey": "start", "projectId": id, "date": "2026-04-01", "evidence": "开工令"});
+    project_mutation(&app, "startConstruction", start)
+        .await
+        .ok();
+    let report = |key: &str, amount: i64| json!({"idempotencyKey": key, "projectId": id, "period": "2026-09", "completedInvestment": amount, "fundsInPlace": 0});
+    let (a, b) = tokio::join!(
+        project_mutation(&app, "reportInvestment", report("r1", 100)),
+        project_mutation(&app, "reportInvestment", report("r2", 200))
+    );
+    let refused: Vec<_> = [a, b]
+        .into_iter()
+        .filter(|r| r.body.get("errors").is_some())
+        .collect();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].code(), "INVESTMENT_ALREADY_REPORTED");
+    assert_eq!(refused[0].class(), "CONFLICT");
+    assert_eq!(
+        refused[0].body["errors"][0]["extensions"]["field"],
+        "period"
+    );
+    assert!(refused[0].body["errors"][0]["extensions"]["hint"].is_string());
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_error_class() {
+    let app = spawn_with(|c| c.serve.limits.max_page = 20).await;
+    let id = unit_and_project(&app, "register-errors").await;
+    // VALIDATION from the domain's parsers: code, field, both languages.
+    let r = project_mutation(
+        &app,
+        "reportInvestment",
+        json!({"idempotencyKey": "neg", "projectId": id, "period": "2026-09", "completedInvestment": -5, "fundsInPlace": 0}),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.code(), "MONEY_OUT_OF_RANGE");
+    assert_eq!(r.class(), "VALIDATION");
+    let ext = &r.body["errors"][0]["extensions"];
+    assert_eq!(ext["field"], "completedInvestment");
+    assert!(ext["messageZh"].as_str().unwrap().contains("金额"));
+    let r = project_mutation(
+        &app,
+        "reportInvestment",
+        json!({"idempotencyKey": "month13", "projectId": id, "period": "2026-13", "completedInvestment": 1, "fundsInPlace": 0}),
+    )
+    .await;
+    assert_eq!((r.code(), r.class()), ("PERIOD_INVALID", "VALIDATION"));
+    // A rule of the domain.
+    let r = project_mutation(
+        &app,
+        "reportInvestment",
+        json!({"idempotencyKey": "early", "projectId": id, "period": "2026-09", "completedInvestment": 1, "fundsInPlace": 0}),
+    )
+    .await;
+    assert_eq!(
+        (r.code(), r.class()),
+        ("INVESTMENT_BEFORE_START", "VALIDATION")
+    );
+    // VALIDATION from GraphQL itself (unknown field): a request error, still with a code.
+    let r = app.gql("{ projects { nope } }", json!({})).await;
+    assert_eq!((r.status, r.code()), (200, "VALIDATION"));
+    assert!(r.body.get("data").is_none());
+    // NOT_FOUND.
+    let missing = "0190aaaa-0000-7000-8000-000000000000";
+    let r = project_mutation(
+        &app,
+        "logContact",
+        json!({"idempotencyKey": "ghost", "projectId": missing, "kind": "VISIT", "date": "2026-02-03", "leaderLevel": "县级", "summary": "x"}),
+    )
+    .await;
+    assert_eq!((r.code(), r.class()), ("PROJECT_NOT_FOUND", "NOT_FOUND"));
+    assert!(
+        app.gql(
+            "query($id: ID!) { project(id: $id) { name } }",
+            json!({"id": missing})
+        )
+        .await
+        .ok()["project"]
+            .is_null()
+    );
+    let r = app
+        .gql(
+            r#"mutation { registerProject(input: {idempotencyKey: "k", name: "x", kind: GOVERNMENT, investorName: "x",
+                investorType: OTHER, industryChain: "x", industrial: false, intendedInvestment: 1,
+                responsibleUnit: "nowhere", leadOfficial: "x", date: "2026-02-01"}) { project { name } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!((r.code(), r.class()), ("UNIT_NOT_FOUND", "NOT_FOUND"));
+    // CONFLICT is covered by `concurrent_conflicting_writes`; RATE_LIMITED by a page too large.
+    let r = app
+        .gql("{ projects(first: 21) { totalCount } }", json!({}))
+        .await;
+    assert_eq!((r.code(), r.class()), ("RATE_LIMITED", "RATE_LIMITED"));
+    // Without X-Actor and without a default actor, rule 9 refuses the command.
+    let r = app
+        .post(
+            json!({"query": format!(r#"mutation {{ logContact(input: {{idempotencyKey: "anon", projectId: "{id}", kind: VISIT, date: "2026-02-03", leaderLevel: "x", summary: "x"}}) {{ result {{ version }} }} }}"#)}),
+            &[],
+        )
+        .await;
+    assert_eq!(r.code(), "ACTOR_REQUIRED");
+    // A cursor that is not ours: VALIDATION, never a 500.
+    let r = app
+        .gql("{ projects(after: \"!!\") { totalCount } }", json!({}))
+        .await;
+    assert_eq!((r.status, r.code()), (200, "VALIDATION"));
+    // INTERNAL: a database failure is reported without details.
+    sqlx::query("ALTER TABLE reporting.units RENAME TO units_away")
+        .execute(&app.db.pool(1).await)
+        .await
+        .unwrap();
+    let r = app.gql("{ units { name } }", json!({})).await;
+    assert_eq!((r.status, r.code()), (200, "INTERNAL"));
+    assert!(!r.body.to_string().contains("units_away") && !r.body.to_string().contains("relation"));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn batch_of_reports_is_all_or_nothing_and_retryable() {
+    let app = spawn().await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let id = unit_and_project_of_kind(&app, &format!("register-batch-{i}"), "GOVERNMENT").await;
+        let start = json!({"idempotencyKey": format!("start-{i}"), "projectId": id, "date": "2026-04-01", "evidence": "开工令"});
+        project_mutation(&app, "startConstruction", start)
+            .await
+            .ok();
+        ids.push(id);
+    }
+    let batch = |amounts: [i64; 3], period_of_last: &str| {
+        json!({"input": {"idempotencyKey": "october", "items": ids.iter().zip(amounts).enumerate().map(|(i, (id, a))| json!({
+            "projectId": id, "period": if i == 2 { period_of_last } else { "2026-10" },
+            "completedInvestment": a, "fundsInPlace": 0})).collect::<Vec<_>>()}})
+    };
+    let q = "mutation($input: ReportInvestmentsInput!) { reportInvestments(input: $input) { items { result { replayed readModel } project { cumulativeInvestment } } } }";
+    // The third is refused (a period before the start): nothing at all is written.
+    let r = app.gql(q, batch([1, 2, 3], "2026-03")).await;
+    assert_eq!(r.code(), "PERIOD_BEFORE_START", "{}", r.body);
+    assert_eq!(r.body["errors"][0]["extensions"]["item"], 2);
+    let total = app
+        .gql("{ dashboard(year: 2026) { ytdInvestment } }", json!({}))
+        .await;
+    assert_eq!(total.ok()["dashboard"]["ytdInvestment"], 0);
+    // Fixed, the batch lands; sent again, it writes nothing more.
+    let r = app.gql(q, batch([1, 2, 3], "2026-10")).await;
+    let items = r.ok()["reportInvestments"]["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(items.len(), 3);
+    assert!(
+        items
+            .iter()
+            .all(|i| i["result"]["replayed"] == false && i["result"]["readModel"] == "CAUGHT_UP")
+    );
+    assert_eq!(items[2]["project"]["cumulativeInvestment"], 3);
+    let r = app.gql(q, batch([1, 2, 3], "2026-10")).await;
+    let items = r.ok()["reportInvestments"]["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(items.iter().all(|i| i["result"]["replayed"] == true));
+    let total = app
+        .gql("{ dashboard(year: 2026) { ytdInvestment } }", json!({}))
+        .await;
+    assert_eq!(total.ok()["dashboard"]["ytdInvestment"], 6);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn units_targets_supervision_and_rules() {
+    let app = spawn().await;
+    let id = unit_and_project(&app, "register-sup").await;
+    let r = app
+        .gql(
+            r#"mutation { setTarget(input: {idempotencyKey: "t1", year: 2026, unit: "dev-zone", metric: COMPLETED_INVESTMENT, value: "100000000"}) {
+                 result { readModel } targets { scope metric targetValue actualValue } } }"#,
+            json!({}),
+        )
+        .await;
+    let targets = r.ok()["setTarget"]["targets"].as_array().unwrap().clone();
+    let ci = targets
+        .iter()
+        .find(|t| t["metric"] == "COMPLETED_INVESTMENT")
+        .unwrap();
+    assert_eq!(
+        (ci["scope"].clone(), ci["targetValue"].clone()),
+        (json!("dev-zone"), json!("100000000.0000"))
+    );
+    let r = app
+        .gql(
+            r#"mutation { setTarget(input: {idempotencyKey: "t2", year: 2026, metric: SIGNED_PROJECTS, value: "2.5"}) { result { version } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (r.code(), r.body["errors"][0]["extensions"]["field"].clone()),
+        ("VALIDATION", json!("value"))
+    );
+    let r = app
+        .gql(
+            r#"mutation($p: ID!) { openSupervisionItem(input: {idempotencyKey: "s1", projectId: $p, title: "征地滞后", category: EXPROPRIATION,
+                 leadUnit: "dev-zone", deadline: "2026-12-31", date: "2026-11-02"}) { item { id itemId status leadUnitId project { name } } } }"#,
+            json!({"p": id}),
+        )
+        .await;
+    let item = r.ok()["openSupervisionItem"]["item"].clone();
+    assert_eq!(item["status"], "OPEN");
+    assert_eq!(item["project"]["name"], "新能源电池项目");
+    app.gql(
+        r#"mutation($i: ID!) { submitFeedback(input: {idempotencyKey: "fb", itemId: $i, unit: "dev-zone", content: "已协调", date: "2026-11-03"}) { item { feedbackCount } } }"#,
+        json!({"i": item["id"]}),
+    )
+    .await
+    .ok();
+    let r = app
+        .gql(
+            r#"mutation($i: ID!) { requestClosure(input: {idempotencyKey: "s2", itemId: $i, summary: "已完成", date: "2026-11-05"}) { item { status } } }"#,
+            json!({"i": item["id"]}),
+        )
+        .await;
+    assert_eq!(
+        r.ok()["requestClosure"]["item"]["status"],
+        "CLOSURE_REQUESTED"
+    );
+    let list = app
+        .gql(
+            r#"{ supervisionItems(filter: {unit: "dev-zone", status: [CLOSURE_REQUESTED]}) { totalCount nodes { title } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(list.ok()["supervisionItems"]["totalCount"], 1);
+    let r = app
+        .gql(
+            r#"mutation { setLightBands(input: {idempotencyKey: "rules1", greenMinGap: -5, yellowMinGap: -20, startYellowMonths: 1, startRedMonths: 2, reason: "从严", date: "2026-11-01"}) { rules { rule settings } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        r.ok()["setLightBands"]["rules"][0]["settings"]["green_min_gap"],
+        -5
+    );
+    let r = app
+        .gql(
+            r#"mutation { renameUnit(input: {idempotencyKey: "rn", unitId: "dev-zone", name: "高新区", reason: "更名", date: "2026-11-01"}) { unit { name } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.ok()["renameUnit"]["unit"]["name"], "高新区");
+    let ranking = app.gql("{ unitRanking(year: 2026) { unitId rank } targets(year: 2026, scope: \"county\") { metric } }", json!({})).await;
+    let data = ranking.ok();
+    assert_eq!(data["unitRanking"][0]["unitId"], "dev-zone");
+    assert_eq!(data["targets"].as_array().unwrap().len(), 8);
+    // Projects filter and order.
+    let r = app
+        .gql(
+            r#"{ a: projects(filter: {unit: ["dev-zone"], stage: [LEAD], kind: [ATTRACTED], investorType: [PRIVATE], nameContains: "电池", amountMin: 1, amountMax: 500000000}, orderBy: {field: AMOUNT, direction: DESC}) { totalCount }
+                 b: projects(filter: {nameContains: "水泥"}) { totalCount } }"#,
+            json!({}),
+        )
+        .await;
+    let data = r.ok();
+    assert_eq!(
+        (
+            data["a"]["totalCount"].clone(),
+            data["b"]["totalCount"].clone()
+        ),
+        (json!(1), json!(0))
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn paging_forwards_and_backwards() {
+    let app = spawn().await;
+    for i in 0..5 {
+        unit_and_project(&app, &format!("page-{i}")).await;
+    }
+    let page = |args: &str| {
+        format!(
+            "{{ projects({args}) {{ totalCount pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} edges {{ cursor node {{ projectId }} }} }} }}"
+        )
+    };
+    let first = app.gql(&page("first: 2"), json!({})).await;
+    let first = first.ok()["projects"].clone();
+    assert_eq!(first["totalCount"], 5);
+    assert_eq!(first["pageInfo"]["hasNextPage"], true);
+    let after = first["pageInfo"]["endCursor"].as_str().unwrap();
+    let second = app
+        .gql(&page(&format!("first: 2, after: \"{after}\"")), json!({}))
+        .await;
+    let second = second.ok()["projects"].clone();
+    assert_eq!(second["pageInfo"]["hasPreviousPage"], true);
+    let last = app.gql(&page("last: 2"), json!({})).await;
+    let last = last.ok()["projects"].clone();
+    assert_eq!(last["pageInfo"]["hasNextPage"], false);
+    let before = last["pageInfo"]["startCursor"].as_str().unwrap();
+    let middle = app
+        .gql(&page(&format!("last: 1, before: \"{before}\"")), json!({}))
+        .await;
+    let middle = middle.ok()["projects"].clone();
+    let ids = |c: &Value| -> Vec<String> {
+        c["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["projectId"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let mut all = ids(&first);
+    all.extend(ids(&second));
+    all.extend(ids(&middle));
+    all.extend(ids(&last));
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 5, "the pages cover every project once");
+    app.stop().await;
+}

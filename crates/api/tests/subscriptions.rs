@@ -1,0 +1,186 @@
+//! Subscriptions over WebSocket: graphql-transport-ws and the legacy graphql-ws, events in order,
+//! filters, dashboard changes, and the end of subscriptions at shutdown.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(app: &TestApp, protocol: &str) -> Socket {
+    let mut request = format!("ws://{}/graphql/ws", app.addr)
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("sec-websocket-protocol", protocol.parse().unwrap());
+    let (mut socket, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    assert_eq!(response.headers()["sec-websocket-protocol"], protocol);
+    send(
+        &mut socket,
+        json!({"type": "connection_init", "payload": {}}),
+    )
+    .await;
+    let ack = next(&mut socket).await;
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    socket
+}
+
+async fn send(socket: &mut Socket, v: Value) {
+    socket
+        .send(Message::Text(v.to_string().into()))
+        .await
+        .unwrap();
+}
+
+/// The next JSON message (skipping keep-alives and pings), within 60 s.
+async fn next(socket: &mut Socket) -> Value {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(60), socket.next())
+            .await
+            .expect("a message within 60 s")
+            .expect("the socket is open")
+            .unwrap();
+        if let Message::Text(t) = message {
+            let v: Value = serde_json::from_str(&t).unwrap();
+            if v["type"] == "ka" || v["type"] == "ping" {
+                continue;
+            }
+            return v;
+        }
+    }
+}
+
+async fn contact(app: &TestApp, project: &str, key: &str) {
+    app.gql(
+        r#"mutation($p: ID!, $k: String!) { logContact(input: {idempotencyKey: $k, projectId: $p, kind: VISIT, date: "2026-02-03", leaderLevel: "县级", summary: $k}) { result { version } } }"#,
+        json!({"p": project, "k": key}),
+    )
+    .await
+    .ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn events_arrive_in_order_over_both_protocols() {
+    let app = spawn().await;
+    let project = unit_and_project(&app, "sub-project").await;
+    let other = unit_and_project(&app, "sub-other").await;
+
+    let mut modern = connect(&app, "graphql-transport-ws").await;
+    send(
+        &mut modern,
+        json!({"id": "1", "type": "subscribe", "payload": {
+            "query": "subscription($p: ID!) { events(filter: {project: $p, types: [\"ContactLogged\"]}) { type version stream data } }",
+            "variables": {"p": project}}}),
+    )
+    .await;
+    let mut legacy = connect(&app, "graphql-ws").await;
+    send(
+        &mut legacy,
+        json!({"id": "a", "type": "start", "payload": {
+            "query": "subscription { events(filter: {unit: \"dev-zone\"}) { type stream } }"}}),
+    )
+    .await;
+    // Let the subscriptions register with the hub before writing.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for i in 0..5 {
+        contact(&app, &project, &format!("c{i}")).await;
+    }
+    contact(&app, &other, "elsewhere").await;
+    for i in 0..5 {
+        let m = next(&mut modern).await;
+        assert_eq!(m["type"], "next", "{m}");
+        assert_eq!(m["id"], "1");
+        let e = &m["payload"]["data"]["events"];
+        assert_eq!(e["type"], "ContactLogged");
+        assert_eq!(e["version"], i + 1, "in order");
+        assert_eq!(e["data"]["summary"], format!("c{i}"));
+    }
+    // The unit filter sees both projects' events (they are dev-zone's), in $all order.
+    let mut summaries = Vec::new();
+    for _ in 0..6 {
+        let m = next(&mut legacy).await;
+        assert_eq!(m["type"], "data", "{m}");
+        summaries.push(
+            m["payload"]["data"]["events"]["stream"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    assert_eq!(summaries.iter().filter(|s| s.contains(&project)).count(), 5);
+    // Resuming after a cursor replays what came since.
+    let feed = app
+        .gql(
+            "query($p: ID!) { project(id: $p) { version } events(first: 2, filter: {categories: [\"project\"]}) { pageInfo { endCursor } } }",
+            json!({"p": project}),
+        )
+        .await;
+    let cursor = feed.ok()["events"]["pageInfo"]["endCursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    send(
+        &mut modern,
+        json!({"id": "2", "type": "subscribe", "payload": {
+            "query": "subscription($c: String!) { events(after: $c, filter: {types: [\"ContactLogged\"]}) { data } }",
+            "variables": {"c": cursor}}}),
+    )
+    .await;
+    let first = next(&mut modern).await;
+    assert_eq!(first["id"], "2");
+    assert_eq!(first["payload"]["data"]["events"]["data"]["summary"], "c0");
+    send(&mut modern, json!({"id": "2", "type": "complete"})).await;
+
+    // Dashboard changes: the current figures first, then again after a write.
+    send(
+        &mut modern,
+        json!({"id": "3", "type": "subscribe", "payload": {
+            "query": "subscription { dashboard(year: 2026) { projectCount signedCount } }"}}),
+    )
+    .await;
+    let mut m = next(&mut modern).await;
+    while m["id"] != "3" {
+        m = next(&mut modern).await;
+    }
+    assert_eq!(m["payload"]["data"]["dashboard"]["signedCount"], 0);
+    app.gql(
+        r#"mutation($p: ID!) { signAgreement(input: {idempotencyKey: "sign", projectId: $p, kind: FORMAL, date: "2026-03-10",
+            contractInvestment: 200000000, fixedAssetInvestment: 100000000, landDemand: "50", plannedStart: "2026-05",
+            plannedCompletion: "2027-06", plannedProduction: "2027-09"}) { result { version } } }"#,
+        json!({"p": project}),
+    )
+    .await
+    .ok();
+    loop {
+        let m = next(&mut modern).await;
+        if m["id"] == "3" {
+            assert_eq!(m["payload"]["data"]["dashboard"]["signedCount"], 1, "{m}");
+            break;
+        }
+    }
+    // At shutdown the subscriptions end.
+    app.shutdown.shutdown();
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match modern.next().await {
+                None | Some(Err(_)) => return true,
+                Some(Ok(Message::Close(_))) => return true,
+                Some(Ok(Message::Text(t))) if t.contains("\"complete\"") => return true,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await
+    .unwrap_or(false);
+    assert!(ended, "subscriptions end at shutdown");
+    let _ = tokio::time::timeout(Duration::from_secs(20), app.server).await;
+    app.db.drop_database().await;
+}
