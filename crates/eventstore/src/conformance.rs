@@ -981,3 +981,22 @@ pub async fn invalid_input_is_refused<H: Harness>(h: &H) {
     }
     assert!(read_all_once(&store, &Filter::all()).await.is_empty());
 }
+
+/// A filtered live subscription delivers exactly the matching events, however many others pass.
+pub async fn filtered_subscription_goes_live<H: Harness>(h: &H) {
+    let store = h.fresh().await;
+    let mut sub = store.subscribe_all(Position::START, Filter::categories(["rare"]));
+    let mut n = 0;
+    for round in 0..3u64 {
+        for _ in 0..20 {
+            append_retrying(&store, &format!("common-{round}"), event("Common", n)).await;
+            n += 1;
+        }
+        // Let the subscription poll past the non-matching events before the matching one.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        append_retrying(&store, "rare-1", event("Rare", round)).await;
+        let got = take(&mut sub, 1, Duration::from_secs(10)).await;
+        assert_eq!((got[0].stream.as_str(), got[0].version), ("rare-1", round));
+    }
+    assert_quiet(&mut sub, Duration::from_millis(400)).await;
+}

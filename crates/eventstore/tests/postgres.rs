@@ -29,6 +29,7 @@ conformance_tests!(
     subscription_catches_up_then_goes_live,
     subscription_survives_killed_connections,
     subscription_polls_without_notifications,
+    filtered_subscription_goes_live,
     verify_and_seal_clean_store,
     verify_pinpoints_tampering,
     reserve_keys,
@@ -216,6 +217,178 @@ mod postgres_only {
         .unwrap();
         assert_eq!(roles, 1);
         pool.close().await;
+        db.drop_database().await;
+    }
+}
+
+/// verify against damage the stream chains alone would not show, and the periodic sealer.
+mod seals {
+    use std::time::Duration;
+
+    use eventstore::postgres::testing::TestDatabase;
+    use eventstore::{
+        EventStore, ExpectedVersion, Filter, Mismatch, NewEvent, PgEventStore, Position,
+    };
+    use serde_json::json;
+
+    async fn sealed_store(events: u64) -> (TestDatabase, PgEventStore) {
+        let db = TestDatabase::migrated().await;
+        let store = PgEventStore::new(db.pool(4).await);
+        for n in 0..events {
+            store
+                .append(
+                    &format!("project-{}", n % 2),
+                    ExpectedVersion::Any,
+                    vec![NewEvent::new("Reported", json!({ "n": n }))],
+                )
+                .await
+                .unwrap();
+        }
+        // The periodic sealer: wait until it has sealed everything (other tests' transactions
+        // may hold $all back for a moment).
+        let sealer = store.spawn_sealer(Duration::from_millis(20));
+        for _ in 0..750 {
+            let covered: Option<i64> =
+                sqlx::query_scalar("SELECT sum(event_count)::bigint FROM eventstore.seals")
+                    .fetch_one(store.pool())
+                    .await
+                    .unwrap();
+            if covered == Some(events as i64) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        sealer.abort();
+        let report = store.verify().await.unwrap();
+        assert!(report.is_ok(), "{:?}", report.mismatches);
+        assert_eq!(report.events, events);
+        assert!(report.seals >= 1);
+        (db, store)
+    }
+
+    async fn behind_the_trigger(store: &PgEventStore, table: &str, sql: &str) {
+        let mut tx = store.pool().begin().await.unwrap();
+        for statement in [
+            format!("ALTER TABLE eventstore.{table} DISABLE TRIGGER USER"),
+            sql.to_owned(),
+            format!("ALTER TABLE eventstore.{table} ENABLE TRIGGER USER"),
+        ] {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_rewritten_seal_is_named() {
+        let (db, store) = sealed_store(6).await;
+        behind_the_trigger(
+            &store,
+            "seals",
+            "UPDATE eventstore.seals SET event_count = event_count + 1 WHERE seal_no = 1",
+        )
+        .await;
+        let report = store.verify().await.unwrap();
+        assert!(
+            matches!(
+                report.first_mismatch(),
+                Some(Mismatch::Seal { seal_no: 1, .. })
+            ),
+            "{:?}",
+            report.mismatches
+        );
+        store.pool().close().await;
+        db.drop_database().await;
+    }
+
+    #[tokio::test]
+    async fn a_consistently_rewritten_stream_is_caught_by_the_seal() {
+        let (db, store) = sealed_store(6).await;
+        // Rewrite project-1's last event and fix up its hash and the stream head, as someone who
+        // knows the formula would: the chain checks out, the seal does not.
+        let last = store
+            .read_stream("project-1", eventstore::Direction::Backwards, u64::MAX, 1)
+            .await
+            .unwrap()
+            .remove(0);
+        let prev: Vec<u8> = sqlx::query_scalar(
+            "SELECT hash FROM eventstore.events WHERE stream = 'project-1' AND version = $1",
+        )
+        .bind(last.version as i64 - 1)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        let data = json!({ "n": 1_000_000 });
+        let forged = eventstore::hash::event_hash(
+            &prev.try_into().unwrap(),
+            &eventstore::hash::HashInput {
+                id: last.id,
+                stream: "project-1",
+                version: last.version,
+                event_type: "Reported",
+                schema_version: 1,
+                data: &data.to_string().replace(':', ": "),
+                metadata: "{}",
+                recorded_at_micros: eventstore::verify::micros(last.recorded_at),
+            },
+        );
+        behind_the_trigger(
+            &store,
+            "events",
+            &format!(
+                "UPDATE eventstore.events SET data = '{data}', hash = '\\x{h}' WHERE event_id = '{id}'; \
+                 UPDATE eventstore.streams SET last_hash = '\\x{h}' WHERE name = 'project-1'",
+                h = hex::encode(forged),
+                id = last.id
+            ),
+        )
+        .await;
+        let report = store.verify().await.unwrap();
+        assert_eq!(report.mismatch_count, 1, "{:?}", report.mismatches);
+        assert!(matches!(
+            report.first_mismatch(),
+            Some(Mismatch::Seal { .. })
+        ));
+        store.pool().close().await;
+        db.drop_database().await;
+    }
+
+    #[tokio::test]
+    async fn a_removed_last_event_is_caught_by_the_stream_head() {
+        let (db, store) = sealed_store(4).await;
+        let last = store
+            .read_all(Position::START, &Filter::categories(["project"]), 100)
+            .await
+            .unwrap()
+            .pop()
+            .unwrap();
+        behind_the_trigger(
+            &store,
+            "events",
+            &format!(
+                "DELETE FROM eventstore.events WHERE event_id = '{}'",
+                last.id
+            ),
+        )
+        .await;
+        let report = store.verify().await.unwrap();
+        assert!(
+            report
+                .mismatches
+                .iter()
+                .any(|m| matches!(m, Mismatch::Stream { stream, .. } if *stream == last.stream)),
+            "{:?}",
+            report.mismatches
+        );
+        assert!(
+            report
+                .mismatches
+                .iter()
+                .any(|m| matches!(m, Mismatch::Seal { .. }))
+        );
+        store.pool().close().await;
         db.drop_database().await;
     }
 }

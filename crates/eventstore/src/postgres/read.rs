@@ -73,6 +73,61 @@ pub(crate) async fn read_all(
     rows.iter().map(|r| decode(r, upcasters)).collect()
 }
 
+/// A page of $all for a subscription: the events after `from` that pass `filter` (at most
+/// `batch_size`), and where the next page starts. With a filter that matches little, "after the
+/// last matching event" would rescan the same non-matching tail on every poll; so when the page is
+/// not full the next page starts after the last *visible* event instead, taken in the same
+/// statement (one snapshot), so nothing that passes the filter can fall in between.
+pub(crate) async fn read_all_page(
+    pool: &PgPool,
+    upcasters: &Upcasters,
+    from: Position,
+    filter: &Filter,
+    batch_size: usize,
+) -> Result<(Vec<RecordedEvent>, Position), StoreError> {
+    let sql = format!(
+        "WITH horizon AS ( \
+             SELECT tx_id, position FROM eventstore.events \
+             WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
+             ORDER BY tx_id DESC, position DESC LIMIT 1), \
+         page AS ( \
+             SELECT {COLUMNS} FROM eventstore.events \
+             WHERE (tx_id, position) > ($1::text::xid8, $2) \
+               AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
+               AND (cardinality($3::text[]) = 0 OR category = ANY($3)) \
+               AND (cardinality($4::text[]) = 0 OR event_type = ANY($4)) \
+             ORDER BY tx_id, position LIMIT $5) \
+         SELECT h.tx_id::text::bigint AS horizon_commit, h.position AS horizon_prepare, page.* \
+         FROM horizon h LEFT JOIN page ON true \
+         ORDER BY page.commit_pos, page.position"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(to_i64(from.commit, "commit position")?.to_string())
+        .bind(from.prepare)
+        .bind(&filter.categories)
+        .bind(&filter.event_types)
+        .bind(limit(batch_size))
+        .fetch_all(pool)
+        .await?;
+    let mut events = Vec::with_capacity(rows.len());
+    let mut horizon = from;
+    for row in &rows {
+        horizon = Position {
+            commit: to_u64(row.try_get("horizon_commit")?, "transaction id")?,
+            prepare: row.try_get("horizon_prepare")?,
+        };
+        if row.try_get::<Option<uuid::Uuid>, _>("event_id")?.is_some() {
+            events.push(decode(row, upcasters)?);
+        }
+    }
+    let next = match events.last() {
+        Some(last) if events.len() >= batch_size => last.position,
+        Some(last) => horizon.max(last.position),
+        None => horizon.max(from),
+    };
+    Ok((events, next))
+}
+
 fn decode(row: &PgRow, upcasters: &Upcasters) -> Result<RecordedEvent, StoreError> {
     let event_type: String = row.try_get("event_type")?;
     let stored_version: i32 = row.try_get("schema_version")?;

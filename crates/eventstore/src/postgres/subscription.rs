@@ -11,7 +11,7 @@ use sqlx::postgres::PgListener;
 use tokio::sync::mpsc;
 
 use super::{NOTIFY_CHANNEL, PgEventStore};
-use crate::{EventStore, EventStream, Filter, Position, RecordedEvent, StoreError};
+use crate::{EventStream, Filter, Position, RecordedEvent, StoreError};
 
 pub(crate) fn subscribe(store: PgEventStore, from: Position, filter: Filter) -> EventStream {
     let capacity = store.options.subscription_batch.max(1);
@@ -51,15 +51,17 @@ async fn run(
         if options.listen && listener.is_none() {
             listener = connect_listener(&store).await;
         }
-        match store.read_all(position, &filter, batch).await {
-            Ok(events) => {
+        match super::read::read_all_page(&store.pool, &store.upcasters, position, &filter, batch)
+            .await
+        {
+            Ok((events, next)) => {
                 let full = events.len() == batch;
                 for event in events {
-                    position = event.position;
                     if tx.send(Ok(event)).await.is_err() {
                         return; // the subscriber went away
                     }
                 }
+                position = next;
                 if full {
                     continue; // still catching up
                 }
