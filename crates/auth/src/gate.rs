@@ -4,7 +4,8 @@
 use std::net::IpAddr;
 
 use domain::UnitId;
-use domain::project::ProjectCommand;
+use domain::project::{Project, ProjectCommand};
+use domain::supervision::{SupervisionCommand, SupervisionItem};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -177,5 +178,119 @@ impl Gate {
             command,
             current_unit,
         )?)
+    }
+
+    /// The guard for `CommandHandler::handle_guarded::<Project, AuthError>`: the project
+    /// command's scope, checked on the project's state as the command is decided.
+    pub fn project_guard(
+        &self,
+        identity: &Identity,
+        command: &ProjectCommand,
+    ) -> impl Fn(&Project) -> Result<(), AuthError> + '_ {
+        // Owned copies: the command itself moves into the envelope beside the guard.
+        let (identity, command) = (identity.clone(), command.clone());
+        move |project: &Project| {
+            self.authorize_project_command(&identity, &command, project.responsible_unit.as_ref())
+        }
+    }
+
+    /// The guard for `CommandHandler::handle_guarded::<SupervisionItem, AuthError>`. Feedback is
+    /// scoped by the unit it is given for (the rules accept only the lead unit or a co-unit), an
+    /// item being opened by the lead unit it names, anything else by the item's lead unit.
+    pub fn supervision_guard(
+        &self,
+        identity: &Identity,
+        command: &SupervisionCommand,
+    ) -> impl Fn(&SupervisionItem) -> Result<(), AuthError> + '_ {
+        let identity = identity.clone();
+        let operation = Operation::from(command);
+        let named_unit = match command {
+            SupervisionCommand::Open(c) => Some(c.lead_unit.clone()),
+            SupervisionCommand::SubmitFeedback(c) => Some(c.unit.clone()),
+            _ => None,
+        };
+        move |item: &SupervisionItem| {
+            let unit = named_unit
+                .as_ref()
+                .or_else(|| item.opened.as_ref().map(|o| &o.lead_unit));
+            self.authorize(&identity, operation, unit)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::project::{InvestmentReported, ProjectCommand};
+    use domain::supervision::{FeedbackSubmitted, SupervisionCommand};
+
+    use super::*;
+
+    fn gate() -> Gate {
+        // A lazy pool never connects: guards need no database.
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .connect_lazy("postgres://nobody@127.0.0.1:1/none")
+            .expect("a lazy pool");
+        Gate::new(pool, &AuthArgs::default())
+    }
+
+    fn editor_of(unit: &str) -> Identity {
+        Identity {
+            token_id: Uuid::new_v4(),
+            name: "clerk".into(),
+            role: Role::Editor,
+            units: vec![UnitId::parse(unit).expect("unit")],
+        }
+    }
+
+    #[tokio::test]
+    async fn project_guard_reads_the_unit_from_the_state() {
+        let gate = gate();
+        let report = ProjectCommand::ReportInvestment(
+            serde_json::from_value::<InvestmentReported>(serde_json::json!({
+                "period": "2026-05", "completed_investment": 1, "funds_in_place": 0
+            }))
+            .expect("report"),
+        );
+        let guard = gate.project_guard(&editor_of("a-town"), &report);
+        let mut project = Project::default();
+        assert!(guard(&project).is_err(), "no unit yet: refused");
+        project.responsible_unit = Some(UnitId::parse("a-town").expect("unit"));
+        assert!(guard(&project).is_ok());
+        project.responsible_unit = Some(UnitId::parse("c-town").expect("unit"));
+        assert_eq!(guard(&project).map_err(|e| e.code()), Err("FORBIDDEN"));
+    }
+
+    #[tokio::test]
+    async fn supervision_guard_reads_the_units_of_command_and_item() {
+        let gate = gate();
+        // Feedback for xinan-town (the golden sample): scoped by the unit it is given for.
+        let feedback = SupervisionCommand::SubmitFeedback(
+            serde_json::from_str::<FeedbackSubmitted>(include_str!(
+                "../../domain/tests/golden/FeedbackSubmitted.v1.json"
+            ))
+            .expect("golden"),
+        );
+        let opened: domain::supervision::SupervisionItemOpened = serde_json::from_str(
+            include_str!("../../domain/tests/golden/SupervisionItemOpened.v1.json"),
+        )
+        .expect("golden");
+        let lead = opened.lead_unit.as_str().to_owned();
+        let item = SupervisionItem {
+            opened: Some(opened),
+            ..SupervisionItem::default()
+        };
+        assert!(gate.supervision_guard(&editor_of("xinan-town"), &feedback)(&item).is_ok());
+        assert!(gate.supervision_guard(&editor_of("zz-town"), &feedback)(&item).is_err());
+        // A close-out request: scoped by the item's lead unit.
+        let request = SupervisionCommand::RequestClosure(
+            serde_json::from_str(include_str!(
+                "../../domain/tests/golden/ClosureRequested.v1.json"
+            ))
+            .expect("golden"),
+        );
+        assert!(gate.supervision_guard(&editor_of(&lead), &request)(&item).is_ok());
+        assert!(gate.supervision_guard(&editor_of("zz-town"), &request)(&item).is_err());
+        let unknown = SupervisionItem::default();
+        assert!(gate.supervision_guard(&editor_of(&lead), &request)(&unknown).is_err());
     }
 }

@@ -13,8 +13,10 @@
 //!
 //! "In scope": the unit the operation concerns is one of the token's units. For a project that is
 //! its responsible unit (for a registration, the unit it is registered to; for a reassignment,
-//! both the current and the new unit); for a supervision item, its lead unit — the responsible
-//! unit answers the items it leads (反馈、申请销号), the supervision office runs the rest.
+//! both the current and the new unit); for feedback on a supervision item, the unit giving it
+//! (the rules accept only the item's lead unit or a co-unit); for a close-out request, the item's
+//! lead unit. Responsible units answer the items they are part of (反馈、申请销号); the
+//! supervision office runs the rest.
 //!
 //! Roles are deliberately disjoint: an admin configures but does not write project figures or
 //! read the raw events feed (it would mint itself an auditor token for that, which leaves a
