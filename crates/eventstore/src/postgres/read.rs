@@ -11,6 +11,32 @@ use crate::{Direction, Filter, Position, RecordedEvent, StoreError, Upcasters};
 const COLUMNS: &str = "event_id, stream, version, event_type, schema_version, data, metadata, \
                        recorded_at, tx_id::text::bigint AS commit_pos, position, hash";
 
+/// A page of $all after $1/$2, filtered by categories $3 and event types $4, at most $5 rows.
+/// Only rows of transactions older than every running one: those are settled (committed or
+/// rolled back), so no later commit can land before the point this read reaches.
+const ALL_PAGE: &str = "WHERE (tx_id, position) > ($1::text::xid8, $2) \
+       AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
+       AND (cardinality($3::text[]) = 0 OR category = ANY($3)) \
+       AND (cardinality($4::text[]) = 0 OR event_type = ANY($4)) \
+     ORDER BY tx_id, position LIMIT $5";
+
+async fn fetch_page(
+    pool: &PgPool,
+    sql: &str,
+    from: Position,
+    filter: &Filter,
+    batch_size: usize,
+) -> Result<Vec<PgRow>, StoreError> {
+    Ok(sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+        .bind(to_i64(from.commit, "commit position")?.to_string())
+        .bind(from.prepare)
+        .bind(&filter.categories)
+        .bind(&filter.event_types)
+        .bind(limit(batch_size))
+        .fetch_all(pool)
+        .await?)
+}
+
 fn limit(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
@@ -52,24 +78,8 @@ pub(crate) async fn read_all(
     filter: &Filter,
     batch_size: usize,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
-    // Only rows of transactions older than every running one: those are settled (committed or
-    // rolled back), so no later commit can land before the point this read reaches.
-    let sql = format!(
-        "SELECT {COLUMNS} FROM eventstore.events \
-         WHERE (tx_id, position) > ($1::text::xid8, $2) \
-           AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
-           AND (cardinality($3::text[]) = 0 OR category = ANY($3)) \
-           AND (cardinality($4::text[]) = 0 OR event_type = ANY($4)) \
-         ORDER BY tx_id, position LIMIT $5"
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(to_i64(from.commit, "commit position")?.to_string())
-        .bind(from.prepare)
-        .bind(&filter.categories)
-        .bind(&filter.event_types)
-        .bind(limit(batch_size))
-        .fetch_all(pool)
-        .await?;
+    let sql = format!("SELECT {COLUMNS} FROM eventstore.events {ALL_PAGE}");
+    let rows = fetch_page(pool, &sql, from, filter, batch_size).await?;
     rows.iter().map(|r| decode(r, upcasters)).collect()
 }
 
@@ -90,25 +100,12 @@ pub(crate) async fn read_all_page(
              SELECT tx_id, position FROM eventstore.events \
              WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
              ORDER BY tx_id DESC, position DESC LIMIT 1), \
-         page AS ( \
-             SELECT {COLUMNS} FROM eventstore.events \
-             WHERE (tx_id, position) > ($1::text::xid8, $2) \
-               AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
-               AND (cardinality($3::text[]) = 0 OR category = ANY($3)) \
-               AND (cardinality($4::text[]) = 0 OR event_type = ANY($4)) \
-             ORDER BY tx_id, position LIMIT $5) \
+         page AS (SELECT {COLUMNS} FROM eventstore.events {ALL_PAGE}) \
          SELECT h.tx_id::text::bigint AS horizon_commit, h.position AS horizon_prepare, page.* \
          FROM horizon h LEFT JOIN page ON true \
          ORDER BY page.commit_pos, page.position"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(to_i64(from.commit, "commit position")?.to_string())
-        .bind(from.prepare)
-        .bind(&filter.categories)
-        .bind(&filter.event_types)
-        .bind(limit(batch_size))
-        .fetch_all(pool)
-        .await?;
+    let rows = fetch_page(pool, &sql, from, filter, batch_size).await?;
     let mut events = Vec::with_capacity(rows.len());
     let mut horizon = from;
     for row in &rows {
