@@ -78,15 +78,22 @@ $$ SELECT CASE
    FROM reporting.light_bands(p_cutoff) b $$;
 COMMENT ON FUNCTION reporting.light_for_gap(numeric, timestamptz) IS 'Light for a gap in percentage points, with the bands in force at the cut-off. 按差距判定红黄绿灯';
 
--- Monthly figures as recorded before the cut-off: a correction replaces its period's figure.
+-- Monthly figures as recorded before the cut-off: a correction replaces its period's figure. For
+-- the current ledger (cut-off 'infinity') that is exactly `monthly_investment`, which is far cheaper
+-- to read than picking the latest revision of every report.
 CREATE FUNCTION reporting.monthly_figures_as_of(p_cutoff timestamptz)
 RETURNS TABLE (project_id uuid, period text, completed_investment_yuan bigint, funds_in_place_yuan bigint)
 LANGUAGE sql STABLE AS
-$$ SELECT DISTINCT ON (r.project_id, r.period)
-          r.project_id, r.period, r.completed_investment_yuan, r.funds_in_place_yuan
-   FROM reporting.monthly_investment_reports r
-   WHERE r.recorded_at < p_cutoff
-   ORDER BY r.project_id, r.period, r.revision DESC $$;
+$$ SELECT m.project_id, m.period, m.completed_investment_yuan, m.funds_in_place_yuan
+   FROM reporting.monthly_investment m
+   WHERE p_cutoff = 'infinity'
+   UNION ALL
+   SELECT * FROM (
+     SELECT DISTINCT ON (r.project_id, r.period)
+            r.project_id, r.period, r.completed_investment_yuan, r.funds_in_place_yuan
+     FROM reporting.monthly_investment_reports r
+     WHERE p_cutoff <> 'infinity' AND r.recorded_at < p_cutoff
+     ORDER BY r.project_id, r.period, r.revision DESC) latest $$;
 
 -- Size class by contract investment, else intended investment (yuan).
 CREATE FUNCTION reporting.size_class(p_investment_yuan bigint)
@@ -109,48 +116,58 @@ RETURNS TABLE (
     abandoned boolean, size_class text)
 LANGUAGE sql STABLE AS
 $$
-WITH base AS (
-  SELECT p.project_id,
-         (SELECT a.unit_id FROM reporting.project_assignments a
-           WHERE a.project_id = p.project_id AND a.recorded_at < p_cutoff
-           ORDER BY a.seq DESC LIMIT 1) AS unit_id,
-         p.project_kind, p.investor_type, p.industrial, p.intended_investment_yuan,
-         latest.contract_investment_yuan,
-         (SELECT min(g.signed_date) FROM reporting.agreements g
-           WHERE g.project_id = p.project_id AND g.agreement_kind = 'formal'
-             AND g.recorded_at < p_cutoff AND g.signed_date <= p_as_of) AS contract_signed_date,
-         coalesce(
-           -- the latest year's plan (its latest revision) that names a start month
-           (SELECT y.planned_start_period FROM (
-              SELECT DISTINCT ON (ap.plan_year) ap.plan_year, ap.planned_start_period
-              FROM reporting.annual_plans ap
-              WHERE ap.project_id = p.project_id AND ap.recorded_at < p_cutoff
-              ORDER BY ap.plan_year, ap.revision DESC) y
-            WHERE y.planned_start_period IS NOT NULL
-            ORDER BY y.plan_year DESC LIMIT 1),
-           latest.planned_start_period) AS planned_start_period,
-         (SELECT m.business_date FROM reporting.project_milestones m
-           WHERE m.project_id = p.project_id AND m.milestone = 'construction_started'
-             AND m.recorded_at < p_cutoff AND m.business_date <= p_as_of) AS start_date,
-         (SELECT m.business_date FROM reporting.project_milestones m
-           WHERE m.project_id = p.project_id AND m.milestone = 'construction_completed'
-             AND m.recorded_at < p_cutoff AND m.business_date <= p_as_of) AS completion_date,
-         (SELECT m.business_date FROM reporting.project_milestones m
-           WHERE m.project_id = p.project_id AND m.milestone = 'production_started'
-             AND m.recorded_at < p_cutoff AND m.business_date <= p_as_of) AS production_date,
-         EXISTS (SELECT 1 FROM reporting.project_milestones m
-           WHERE m.project_id = p.project_id AND m.milestone = 'abandoned'
-             AND m.recorded_at < p_cutoff AND m.business_date <= p_as_of) AS abandoned
-  FROM reporting.projects p
-  LEFT JOIN LATERAL (
-    SELECT g.contract_investment_yuan, g.planned_start_period FROM reporting.agreements g
-    WHERE g.project_id = p.project_id AND g.agreement_kind IN ('formal', 'supplement')
-      AND g.recorded_at < p_cutoff AND g.signed_date <= p_as_of
-    ORDER BY g.seq DESC LIMIT 1) latest ON true
-  WHERE p.created_at < p_cutoff AND p.registered_date <= p_as_of
+-- Set-based: each history table is read once (latest row per project), then joined.
+WITH assignment AS (
+  SELECT DISTINCT ON (a.project_id) a.project_id, a.unit_id
+  FROM reporting.project_assignments a
+  WHERE a.recorded_at < p_cutoff
+  ORDER BY a.project_id, a.seq DESC
+),
+contract AS (
+  SELECT DISTINCT ON (g.project_id) g.project_id, g.contract_investment_yuan, g.planned_start_period
+  FROM reporting.agreements g
+  WHERE g.agreement_kind IN ('formal', 'supplement') AND g.recorded_at < p_cutoff AND g.signed_date <= p_as_of
+  ORDER BY g.project_id, g.seq DESC
+),
+formal AS (
+  SELECT g.project_id, min(g.signed_date) AS signed_date
+  FROM reporting.agreements g
+  WHERE g.agreement_kind = 'formal' AND g.recorded_at < p_cutoff AND g.signed_date <= p_as_of
+  GROUP BY g.project_id
+),
+-- the latest year's plan (its latest revision) that names a start month
+plan_start AS (
+  SELECT DISTINCT ON (y.project_id) y.project_id, y.planned_start_period
+  FROM (
+    SELECT DISTINCT ON (ap.project_id, ap.plan_year) ap.project_id, ap.plan_year, ap.planned_start_period
+    FROM reporting.annual_plans ap
+    WHERE ap.recorded_at < p_cutoff
+    ORDER BY ap.project_id, ap.plan_year, ap.revision DESC) y
+  WHERE y.planned_start_period IS NOT NULL
+  ORDER BY y.project_id, y.plan_year DESC
+),
+milestone AS (
+  SELECT m.project_id,
+         max(m.business_date) FILTER (WHERE m.milestone = 'construction_started') AS start_date,
+         max(m.business_date) FILTER (WHERE m.milestone = 'construction_completed') AS completion_date,
+         max(m.business_date) FILTER (WHERE m.milestone = 'production_started') AS production_date,
+         bool_or(m.milestone = 'abandoned') AS abandoned
+  FROM reporting.project_milestones m
+  WHERE m.recorded_at < p_cutoff AND m.business_date <= p_as_of
+  GROUP BY m.project_id
 )
-SELECT b.*, reporting.size_class(coalesce(b.contract_investment_yuan, b.intended_investment_yuan))
-FROM base b
+SELECT p.project_id, asg.unit_id, p.project_kind, p.investor_type, p.industrial,
+       p.intended_investment_yuan, c.contract_investment_yuan, f.signed_date,
+       coalesce(ps.planned_start_period, c.planned_start_period),
+       ms.start_date, ms.completion_date, ms.production_date, coalesce(ms.abandoned, false),
+       reporting.size_class(coalesce(c.contract_investment_yuan, p.intended_investment_yuan))
+FROM reporting.projects p
+LEFT JOIN assignment asg ON asg.project_id = p.project_id
+LEFT JOIN contract c ON c.project_id = p.project_id
+LEFT JOIN formal f ON f.project_id = p.project_id
+LEFT JOIN plan_start ps ON ps.project_id = p.project_id
+LEFT JOIN milestone ms ON ms.project_id = p.project_id
+WHERE p.created_at < p_cutoff AND p.registered_date <= p_as_of
 $$;
 
 -- Per project: YTD completed investment and funds in place for year Y (periods Y-01 … Y-m), the
@@ -175,7 +192,7 @@ monthly AS (
          sum(f.funds_in_place_yuan)       FILTER (WHERE f.period BETWEEN reporting.period_of(p_year, 1) AND reporting.period_of(p_year, params.m)) AS ytd_funds,
          sum(f.completed_investment_yuan) FILTER (WHERE f.period BETWEEN reporting.period_of(p_year - 1, 1) AND reporting.period_of(p_year - 1, params.m)) AS prior_investment,
          sum(f.funds_in_place_yuan)       FILTER (WHERE f.period BETWEEN reporting.period_of(p_year - 1, 1) AND reporting.period_of(p_year - 1, params.m)) AS prior_funds,
-         sum(f.funds_in_place_yuan) AS cumulative_funds
+         sum(f.funds_in_place_yuan) FILTER (WHERE f.period <= to_char(p_as_of, 'YYYY-MM')) AS cumulative_funds
   FROM reporting.monthly_figures_as_of(p_cutoff) f, params
   GROUP BY f.project_id
 ),
@@ -214,7 +231,11 @@ lit AS (
               WHEN f.months_late >= b.start_red_months THEN 'red'
               WHEN f.months_late >= b.start_yellow_months THEN 'yellow'
               ELSE 'green' END AS start_light,
-         reporting.light_for_gap(f.investment_gap, p_cutoff) AS investment_light
+         -- the bands are read once (light_for_gap per row would query them per project)
+         CASE WHEN f.investment_gap IS NULL THEN NULL
+              WHEN round(f.investment_gap, 2) >= b.green_min_gap THEN 'green'
+              WHEN round(f.investment_gap, 2) >= b.yellow_min_gap THEN 'yellow'
+              ELSE 'red' END AS investment_light
   FROM figures f CROSS JOIN reporting.light_bands(p_cutoff) b
 )
 SELECT l.project_id, l.unit_id, l.abandoned,
@@ -236,19 +257,28 @@ $$
 WITH win AS (
   SELECT make_date(p_year, 1, 1) AS first_day, reporting.window_end(p_year, p_as_of) AS last_day
 ),
+area_now AS (
+  SELECT DISTINCT ON (e.project_id) e.project_id, e.area_mu
+  FROM reporting.expropriation_reports e, win
+  WHERE e.recorded_at < p_cutoff AND e.as_of_date <= win.last_day
+  ORDER BY e.project_id, e.as_of_date DESC, e.seq DESC
+),
+area_before AS (
+  SELECT DISTINCT ON (e.project_id) e.project_id, e.area_mu
+  FROM reporting.expropriation_reports e, win
+  WHERE e.recorded_at < p_cutoff AND e.as_of_date < win.first_day
+  ORDER BY e.project_id, e.as_of_date DESC, e.seq DESC
+),
 p AS (
   SELECT pa.*, pf.ytd_investment_yuan, pf.ytd_funds_yuan,
          (pa.contract_signed_date BETWEEN win.first_day AND win.last_day) AS signed_in_year,
          (pa.start_date BETWEEN win.first_day AND win.last_day) AS started_in_year,
          (pa.production_date BETWEEN win.first_day AND win.last_day) AS production_in_year,
-         coalesce((SELECT e.area_mu FROM reporting.expropriation_reports e
-                    WHERE e.project_id = pa.project_id AND e.recorded_at < p_cutoff AND e.as_of_date <= win.last_day
-                    ORDER BY e.as_of_date DESC, e.seq DESC LIMIT 1), 0)
-         - coalesce((SELECT e.area_mu FROM reporting.expropriation_reports e
-                    WHERE e.project_id = pa.project_id AND e.recorded_at < p_cutoff AND e.as_of_date < win.first_day
-                    ORDER BY e.as_of_date DESC, e.seq DESC LIMIT 1), 0) AS expropriated_in_year
+         coalesce(an.area_mu, 0) - coalesce(ab.area_mu, 0) AS expropriated_in_year
   FROM reporting.projects_as_of(p_as_of, p_cutoff) pa
   JOIN reporting.project_figures_as_of(p_year, p_as_of, p_cutoff) pf USING (project_id)
+  LEFT JOIN area_now an ON an.project_id = pa.project_id
+  LEFT JOIN area_before ab ON ab.project_id = pa.project_id
   CROSS JOIN win
   WHERE NOT pa.abandoned
 )
@@ -290,11 +320,16 @@ WITH scopes AS (
 values_by_project AS (
   SELECT * FROM reporting.project_metric_values_as_of(p_year, p_as_of, p_cutoff)
 ),
+summed AS (
+  SELECT coalesce(v.unit_id, 'county') AS scope, v.metric, sum(v.metric_value) AS actual_value, grouping(v.unit_id) AS county
+  FROM values_by_project v
+  GROUP BY GROUPING SETS ((v.metric, v.unit_id), (v.metric))
+),
 actuals AS (
-  SELECT s.scope, tm.metric, tm.monthly, tm.ordinal,
-         coalesce((SELECT sum(v.metric_value) FROM values_by_project v
-                    WHERE v.metric = tm.metric AND (s.scope = 'county' OR v.unit_id = s.scope)), 0) AS actual_value
+  SELECT s.scope, tm.metric, tm.monthly, tm.ordinal, coalesce(sm.actual_value, 0) AS actual_value
   FROM scopes s CROSS JOIN reporting.target_metrics() tm
+  LEFT JOIN summed sm ON sm.metric = tm.metric
+       AND ((s.scope = 'county' AND sm.county = 1) OR (s.scope <> 'county' AND sm.county = 0 AND sm.scope = s.scope))
 ),
 current_targets AS (
   SELECT DISTINCT ON (t.scope, t.metric) t.scope, t.metric, t.target_value
@@ -349,15 +384,26 @@ progress AS (
 figures AS (
   SELECT * FROM reporting.project_figures_as_of(p_year, p_as_of, p_cutoff) WHERE NOT abandoned
 ),
+unit_scores AS (
+  SELECT p.scope AS unit_id,
+         sum(p.weight * least(p.completion_pct, r.cap)) / nullif(sum(p.weight), 0) AS weighted_completion,
+         count(*) FILTER (WHERE p.weight > 0) AS target_count
+  FROM progress p CROSS JOIN ranking r
+  GROUP BY p.scope
+),
+unit_figures AS (
+  SELECT f.unit_id, count(*) FILTER (WHERE f.light = 'red') AS red_projects, sum(f.ytd_investment_yuan) AS ytd
+  FROM figures f
+  GROUP BY f.unit_id
+),
 per_unit AS (
-  SELECT u.unit_id,
-         (SELECT sum(p.weight * least(p.completion_pct, r.cap)) / nullif(sum(p.weight), 0)
-            FROM progress p CROSS JOIN ranking r WHERE p.scope = u.unit_id) AS weighted_completion,
-         (SELECT r.penalty FROM ranking r) AS penalty,
-         (SELECT count(*) FROM progress p WHERE p.scope = u.unit_id AND p.weight > 0)::integer AS target_count,
-         (SELECT count(*) FROM figures f WHERE f.unit_id = u.unit_id AND f.light = 'red')::integer AS red_projects,
-         (SELECT coalesce(sum(f.ytd_investment_yuan), 0) FROM figures f WHERE f.unit_id = u.unit_id)::bigint AS ytd_investment_yuan
+  SELECT u.unit_id, us.weighted_completion, coalesce(us.target_count, 0)::integer AS target_count,
+         coalesce(uf.red_projects, 0)::integer AS red_projects,
+         coalesce(uf.ytd, 0)::bigint AS ytd_investment_yuan,
+         (SELECT r.penalty FROM ranking r) AS penalty
   FROM reporting.units u
+  LEFT JOIN unit_scores us ON us.unit_id = u.unit_id
+  LEFT JOIN unit_figures uf ON uf.unit_id = u.unit_id
   WHERE u.created_at < p_cutoff
 )
 SELECT p_year, pu.unit_id,
@@ -450,11 +496,12 @@ expro AS (
   SELECT sum(t.area_mu) AS target_area, sum(t.households)::integer AS target_households,
          coalesce(sum(r.area_mu), 0) AS area, coalesce(sum(r.households_signed), 0)::integer AS households_signed
   FROM live
-  JOIN LATERAL (SELECT et.area_mu, et.households FROM reporting.expropriation_targets et
-                 WHERE et.project_id = live.project_id AND et.recorded_at < p_cutoff) t ON true
-  LEFT JOIN LATERAL (SELECT e.area_mu, e.households_signed FROM reporting.expropriation_reports e
-                      WHERE e.project_id = live.project_id AND e.recorded_at < p_cutoff AND e.as_of_date <= p_as_of
-                      ORDER BY e.as_of_date DESC, e.seq DESC LIMIT 1) r ON true
+  JOIN reporting.expropriation_targets t ON t.project_id = live.project_id AND t.recorded_at < p_cutoff
+  LEFT JOIN (
+    SELECT DISTINCT ON (e.project_id) e.project_id, e.area_mu, e.households_signed
+    FROM reporting.expropriation_reports e
+    WHERE e.recorded_at < p_cutoff AND e.as_of_date <= p_as_of
+    ORDER BY e.project_id, e.as_of_date DESC, e.seq DESC) r ON r.project_id = live.project_id
 ),
 items AS (
   SELECT si.*, (si.closed_at IS NOT NULL AND si.closed_at < p_cutoff AND si.closed_date <= p_as_of) AS closed_then

@@ -1392,6 +1392,34 @@ async fn county_scenario_figures_match_the_hand_computation() {
         .await
         .unwrap();
     assert_eq!(ytd_a, 64 * M);
+
+    // The current figures (cut-off 'infinity', read from the current-state tables) and the
+    // history path (a cut-off after the last event) are the same figures.
+    for function in [
+        "target_progress_as_of(2026, DATE '2026-11-26', {})",
+        "unit_ranking_as_of(2026, DATE '2026-11-26', {})",
+        "dashboard_as_of(2026, DATE '2026-11-26', {})",
+        "dashboard_as_of(2026, DATE '2026-06-30', {}, 'u-b')",
+        "project_figures_as_of(2025, DATE '2025-12-31', {})",
+    ] {
+        let rows = |cutoff: &str| {
+            let sql = format!(
+                "SELECT to_jsonb(t)::text FROM reporting.{} t ORDER BY 1",
+                function.replace("{}", cutoff)
+            );
+            let pool = pool.clone();
+            async move {
+                sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql))
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap()
+            }
+        };
+        let current = rows("'infinity'").await;
+        let history = rows("now() + interval '1 hour'").await;
+        assert!(!current.is_empty());
+        assert_eq!(current, history, "{function}");
+    }
 }
 
 /// Every row of the reporting tables as sorted JSON text, without the columns that record when a
