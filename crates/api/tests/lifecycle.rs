@@ -539,8 +539,15 @@ async fn units_targets_supervision_and_rules() {
         )
         .await;
     assert_eq!(r.ok()["renameUnit"]["unit"]["name"], "高新区");
-    let ranking = app.gql("{ unitRanking(year: 2026) { unitId rank } targets(year: 2026, scope: \"county\") { metric } }", json!({})).await;
+    let ranking = app.gql("{ unitRanking(year: 2026) { unitId rank } targets(year: 2026, scope: \"county\") { metric }
+        dashboard(year: 2026, unit: \"dev-zone\") { scope targets { metric targetValue } unitRanking { unitId } } }", json!({})).await;
     let data = ranking.ok();
+    assert_eq!(data["dashboard"]["scope"], "dev-zone");
+    assert_eq!(
+        data["dashboard"]["targets"][0]["targetValue"],
+        "100000000.0000"
+    );
+    assert_eq!(data["dashboard"]["unitRanking"][0]["unitId"], "dev-zone");
     assert_eq!(data["unitRanking"][0]["unitId"], "dev-zone");
     assert_eq!(data["targets"].as_array().unwrap().len(), 8);
     // Projects filter and order.

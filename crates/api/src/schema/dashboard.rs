@@ -136,6 +136,10 @@ pub struct Dashboard {
     pub supervision_overdue_count: i32,
     /// Open items due within 3 days. 临期事项数
     pub supervision_due_soon_count: i32,
+    /// The `asOf` asked for (the target and ranking fields use the same moment).
+    #[graphql(skip)]
+    #[sqlx(skip)]
+    pub requested: Option<time::Date>,
 }
 
 /// Projects signed this year by investor type (按投资方类型的签约情况).
@@ -160,6 +164,30 @@ pub struct SizeClassCount {
 
 #[async_graphql::ComplexObject]
 impl Dashboard {
+    /// Progress of this scope's targets at the same moment. 目标进度
+    pub async fn targets(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> async_graphql::Result<Vec<TargetProgress>> {
+        let state = ctx.data::<State>()?;
+        let as_of = AsOf {
+            date: self.requested,
+        };
+        Ok(targets(state, self.dashboard_year, Some(&self.scope), &as_of).await?)
+    }
+
+    /// The unit ranking at the same moment (every unit, whatever the scope). 单位排名
+    pub async fn unit_ranking(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> async_graphql::Result<Vec<UnitRank>> {
+        let state = ctx.data::<State>()?;
+        let as_of = AsOf {
+            date: self.requested,
+        };
+        Ok(ranking(state, self.dashboard_year, &as_of).await?)
+    }
+
     /// Projects signed this year by investor type. 按投资方类型签约情况
     pub async fn signed_by_investor_type(&self) -> Vec<SignedByInvestorType> {
         let Some(map) = self.signed_by_investor_type.as_object() else {
@@ -223,12 +251,14 @@ pub async fn dashboard(
          FROM reporting.dashboard_as_of($1, {}, $3)",
         as_of_sql(2)
     );
-    Ok(sqlx::query_as::<_, Dashboard>(sqlx::AssertSqlSafe(sql))
+    let mut d = sqlx::query_as::<_, Dashboard>(sqlx::AssertSqlSafe(sql))
         .bind(year)
         .bind(as_of.date)
         .bind(unit)
         .fetch_one(&state.pool)
-        .await?)
+        .await?;
+    d.requested = as_of.date;
+    Ok(d)
 }
 
 /// Progress of one target metric for the county or a unit (目标进度).
