@@ -1,6 +1,8 @@
 -- The reporting schema: the read models that the API and BI tools query. It is a public contract:
 -- real tables with keys, lower_snake_case, unit suffixes (_yuan, _wan, _mu, _date, _at, _period for
 -- YYYY-MM, _pct for percentages, _pp for percentage points), and a comment on every table and column.
+-- Percentages are unbounded numerics (rounded to 2 decimals by the functions): a mistyped tiny
+-- target gives a huge completion, which must show, not overflow and halt the projection.
 -- Only projections write here (see crates/projections); every row can be rebuilt from the event log.
 -- Foreign keys hold where the domain guarantees them (a project's facts follow its registration);
 -- references across aggregates (a project's unit, a supervision item's project) are checked by the
@@ -306,8 +308,8 @@ CREATE TABLE reporting.expropriation_progress (
     households_relocated integer NOT NULL,
     graves_moved         integer NOT NULL,
     compensation_yuan    bigint NOT NULL,
-    area_completion_pct  numeric(8, 2),
-    households_completion_pct numeric(8, 2),
+    area_completion_pct  numeric,
+    households_completion_pct numeric,
     land_delivered_mu    numeric(16, 4) NOT NULL,
     updated_at           timestamptz NOT NULL
 );
@@ -370,9 +372,9 @@ CREATE TABLE reporting.target_progress (
     metric            text NOT NULL,
     target_value      numeric(24, 4),
     actual_value      numeric(24, 4) NOT NULL,
-    completion_pct    numeric(12, 2),
-    time_progress_pct numeric(8, 2) NOT NULL,
-    gap_pp            numeric(12, 2),
+    completion_pct    numeric,
+    time_progress_pct numeric NOT NULL,
+    gap_pp            numeric,
     light             text,
     as_of_date        date NOT NULL,
     computed_at       timestamptz NOT NULL,
@@ -466,7 +468,7 @@ CREATE TABLE reporting.unit_ranking (
     ranking_year        integer NOT NULL,
     unit_id             text NOT NULL REFERENCES reporting.units (unit_id),
     rank                integer NOT NULL,
-    score               numeric(12, 2),
+    score               numeric,
     target_count        integer NOT NULL,
     red_projects        integer NOT NULL,
     ytd_investment_yuan bigint NOT NULL,
