@@ -701,3 +701,67 @@ pub(crate) async fn exclusive_swap_lock(
         .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_keys_are_stable_and_distinct() {
+        // Other processes (and other releases) must derive the same keys from the same names.
+        assert_eq!(
+            lock_key(LockKind::Leader, "ledger"),
+            lock_key(LockKind::Leader, "ledger")
+        );
+        let keys = [
+            lock_key(LockKind::Leader, "ledger"),
+            lock_key(LockKind::Swap, "ledger"),
+            lock_key(LockKind::Rebuild, "ledger"),
+            lock_key(LockKind::Leader, "timeline"),
+        ];
+        for (i, a) in keys.iter().enumerate() {
+            for b in &keys[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(
+            lock_key(LockKind::Leader, "ledger"),
+            fnv("taizhang.projection.leader:ledger")
+        );
+    }
+
+    fn fnv(text: &str) -> i64 {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for byte in text.bytes() {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        hash as i64
+    }
+
+    #[test]
+    fn names_are_lower_snake_case() {
+        for good in ["ledger", "timeline", "bench_simple", "a1"] {
+            assert!(validate_name(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "Ledger",
+            "1abc",
+            "led-ger",
+            "a b",
+            "x\"; DROP",
+            &"a".repeat(41),
+        ] {
+            assert!(validate_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn positions_round_trip_and_refuse_overflow() {
+        let p = Position::new(42, 7);
+        assert_eq!(position_from(commit_i64(p).unwrap(), 7).unwrap(), p);
+        assert!(commit_i64(Position::new(u64::MAX, 0)).is_err());
+        assert!(position_from(-1, 0).is_err());
+    }
+}

@@ -36,6 +36,11 @@ pub struct RunnerOptions {
     pub poll_interval: Duration,
     /// How often `after_catch_up` runs without new events (figures depend on today's date).
     pub refresh_interval: Duration,
+    /// Least time between two `after_catch_up` runs triggered by caught-up batches. Zero (the
+    /// default) refreshes after every batch that catches up, so a waiter sees refreshed figures.
+    /// Set it when the refresh is expensive: a batch that catches up within it skips the refresh,
+    /// and the refresh runs once the interval has passed.
+    pub catch_up_refresh_min_interval: Duration,
     /// How often lag is measured and stored while behind or halted.
     pub lag_interval: Duration,
     /// Pause before reconnecting after a database error.
@@ -51,6 +56,7 @@ impl Default for RunnerOptions {
             standby_retry: Duration::from_secs(1),
             poll_interval: Duration::from_millis(500),
             refresh_interval: Duration::from_secs(60),
+            catch_up_refresh_min_interval: Duration::ZERO,
             lag_interval: Duration::from_secs(5),
             retry_delay: Duration::from_secs(1),
             holder: default_holder(),
@@ -139,6 +145,8 @@ struct Leader {
     holder: String,
     halted: bool,
     next_refresh: Instant,
+    /// Before this, a caught-up batch skips `after_catch_up` (see `catch_up_refresh_min_interval`).
+    refresh_allowed_at: Instant,
     next_lag: Instant,
 }
 
@@ -218,6 +226,7 @@ impl Runner {
             holder,
             halted: state == "halted",
             next_refresh: now,
+            refresh_allowed_at: now,
             next_lag: now,
         };
         self.lead(&mut leader, shutdown).await
@@ -346,7 +355,8 @@ impl Runner {
             return Ok(Batch::Failed(error));
         }
         let mut refresh_error = None;
-        if caught_up {
+        let refresh_now = caught_up && Instant::now() >= leader.refresh_allowed_at;
+        if refresh_now {
             // A savepoint keeps the batch when the refresh fails; the failure halts the projection.
             sqlx::query("SAVEPOINT after_catch_up")
                 .execute(&mut *tx)
@@ -392,8 +402,11 @@ impl Runner {
         if lag_due {
             leader.next_lag = Instant::now() + self.options.lag_interval;
         }
-        if caught_up {
-            leader.next_refresh = Instant::now() + self.options.refresh_interval;
+        if refresh_now {
+            self.refreshed(leader);
+        } else if caught_up {
+            // Skipped for now: refresh as soon as it is allowed, so the figures follow shortly.
+            leader.next_refresh = leader.next_refresh.min(leader.refresh_allowed_at);
         }
         if let Some(error) = refresh_error {
             self.halt(leader, &format!("after_catch_up failed: {error}"), None)
@@ -402,10 +415,17 @@ impl Runner {
         Ok(Batch::Applied)
     }
 
+    /// Schedules the next refreshes after one ran.
+    fn refreshed(&self, leader: &mut Leader) {
+        let now = Instant::now();
+        leader.next_refresh = now + self.options.refresh_interval;
+        leader.refresh_allowed_at = now + self.options.catch_up_refresh_min_interval;
+    }
+
     /// `after_catch_up` without new events, in a transaction of its own.
     async fn refresh(&self, leader: &mut Leader) -> Result<(), RuntimeError> {
         let name = self.name();
-        leader.next_refresh = Instant::now() + self.options.refresh_interval;
+        self.refreshed(leader);
         let mut tx = leader.conn.begin().await?;
         postgres::begin_batch(&mut tx, name).await?;
         postgres::set_search_path(&mut tx, postgres::REPORTING).await?;

@@ -62,6 +62,58 @@ async fn checkpoint_and_writes_commit_together() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn catch_up_refresh_can_be_rate_limited() {
+    let ctx = Ctx::new().await;
+    ctx.create_tables("alpha").await;
+    ctx.create_tables("beta").await;
+    let every = Counter::new("alpha");
+    let every_count = every.refreshes.clone();
+    let limited = Counter::new("beta");
+    let limited_count = limited.refreshes.clone();
+    let runners = Projectors::start(&ctx.store, vec![shared(every)], fast_options()).unwrap();
+    let limited_runners = Projectors::start(
+        &ctx.store,
+        vec![shared(limited)],
+        RunnerOptions {
+            catch_up_refresh_min_interval: Duration::from_secs(3),
+            ..fast_options()
+        },
+    )
+    .unwrap();
+    // Ten appends, each waited for: ten caught-up batches per projection.
+    for round in 0..10 {
+        let last = *ctx
+            .append(&format!("r{round}"), 1, 1, &[])
+            .await
+            .last()
+            .unwrap();
+        ctx.wait("alpha", last).await;
+        ctx.wait("beta", last).await;
+    }
+    let every_n = every_count.load(Ordering::SeqCst);
+    let limited_n = limited_count.load(Ordering::SeqCst);
+    assert!(
+        every_n >= 10,
+        "refreshed after each caught-up batch: {every_n}"
+    );
+    assert!(limited_n < every_n, "rate-limited: {limited_n} < {every_n}");
+    // The skipped refresh still happens once the interval has passed.
+    let before = limited_count.load(Ordering::SeqCst);
+    let mut caught_up_later = false;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if limited_count.load(Ordering::SeqCst) > before {
+            caught_up_later = true;
+            break;
+        }
+    }
+    assert!(caught_up_later, "a pending refresh ran after the interval");
+    runners.shutdown().await;
+    limited_runners.shutdown().await;
+    ctx.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn lag_is_measured_and_recorded_while_behind() {
     let ctx = Ctx::new().await;
     ctx.create_tables("alpha").await;

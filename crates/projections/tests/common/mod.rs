@@ -186,6 +186,7 @@ pub fn fast_options() -> RunnerOptions {
         standby_retry: Duration::from_millis(200),
         poll_interval: Duration::from_millis(100),
         refresh_interval: Duration::from_secs(60),
+        catch_up_refresh_min_interval: Duration::ZERO,
         lag_interval: Duration::from_millis(200),
         retry_delay: Duration::from_millis(100),
         holder: projections::default_holder(),
