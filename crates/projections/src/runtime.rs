@@ -24,6 +24,9 @@ use crate::postgres::{self, BatchStatus, LockKind};
 use crate::status::Lag;
 use crate::{ProjectionError, RuntimeError};
 
+/// First re-read after a notification that found nothing readable yet (doubling from there).
+const QUICK_POLL: Duration = Duration::from_millis(5);
+
 /// Tuning of a runner. The defaults suit production; tests shorten the intervals.
 #[derive(Debug, Clone)]
 pub struct RunnerOptions {
@@ -147,6 +150,10 @@ struct Leader {
     next_refresh: Instant,
     /// Before this, a caught-up batch skips `after_catch_up` (see `catch_up_refresh_min_interval`).
     refresh_allowed_at: Instant,
+    /// After a notification, the next waits are short and doubling: the notified event may not be
+    /// readable yet (an older transaction anywhere on the server still runs), and waiting for the
+    /// next notification or the full poll interval would add up to half a second.
+    quick_poll: Option<Duration>,
     next_lag: Instant,
 }
 
@@ -227,6 +234,7 @@ impl Runner {
             halted: state == "halted",
             next_refresh: now,
             refresh_allowed_at: now,
+            quick_poll: None,
             next_lag: now,
         };
         self.lead(&mut leader, shutdown).await
@@ -281,6 +289,7 @@ impl Runner {
                 }
                 continue;
             }
+            leader.quick_poll = None;
             match self.apply(leader, from, &events, caught_up).await? {
                 Batch::Applied => {}
                 Batch::Stale => {
@@ -298,13 +307,24 @@ impl Runner {
         leader: &mut Leader,
         shutdown: &mut watch::Receiver<bool>,
     ) -> bool {
-        let poll = tokio::time::sleep(self.options.poll_interval);
+        let wait = match leader.quick_poll {
+            Some(quick) => {
+                let next = quick * 2;
+                leader.quick_poll = (next < self.options.poll_interval).then_some(next);
+                quick
+            }
+            None => self.options.poll_interval,
+        };
+        let poll = tokio::time::sleep(wait);
         let refresh = tokio::time::sleep_until(leader.next_refresh);
         match leader.listener.as_mut() {
             Some(listener) => tokio::select! {
                 received = listener.try_recv() => match received {
                     // Many appends, one read: drop the notifications already queued.
-                    Ok(Some(_)) => while listener.next_buffered().is_some() {},
+                    Ok(Some(_)) => {
+                        while listener.next_buffered().is_some() {}
+                        leader.quick_poll = Some(QUICK_POLL);
+                    }
                     // Connection lost; try_recv reconnects on its next call, and we read anyway.
                     Ok(None) => {}
                     Err(error) => {
