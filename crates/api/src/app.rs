@@ -95,6 +95,7 @@ impl Application {
             .and_then(|s| s.into_iter().map(|s| s.position).max())
             .unwrap_or(Position::START);
         let hub = Hub::start(store.clone(), from, shutdown.clone());
+        let shutdown_for_cache = shutdown.clone();
         let state = Arc::new(StateInner {
             handler: CommandHandler::new(store.clone()),
             waiter: Waiter::start(pool.clone()),
@@ -104,7 +105,9 @@ impl Application {
             projection_names,
             shutdown,
             verification: Mutex::new(None),
+            dashboards: Default::default(),
         });
+        tokio::spawn(follow_projections(state.clone(), shutdown_for_cache));
         let shared = Arc::new(Shared {
             schema: schema::build(state.clone(), hub),
             introspection: schema::build_introspection(state.clone()),
@@ -177,6 +180,40 @@ impl Application {
         shared.state.pool.close().await;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Invalidates cached figures whenever a projection commits a batch (its runner NOTIFYs
+/// `projections::postgres::CHANNEL`), until shutdown.
+async fn follow_projections(state: schema::State, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let mut listener = match sqlx::postgres::PgListener::connect_with(&state.pool).await {
+            Ok(l) => l,
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for projection progress; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if let Err(error) = listener.listen(projections::postgres::CHANNEL).await {
+            tracing::warn!(%error, "cannot listen for projection progress; retrying");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        }
+        // Whatever happened while not listening is unknown: start from a clean slate.
+        state.dashboards.invalidate();
+        loop {
+            tokio::select! {
+                received = listener.recv() => match received {
+                    Ok(_) => state.dashboards.invalidate(),
+                    Err(error) => {
+                        tracing::warn!(%error, "projection listener failed; reconnecting");
+                        break;
+                    }
+                },
+                () = stopped(&mut shutdown) => return,
+            }
+        }
     }
 }
 

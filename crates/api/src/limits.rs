@@ -9,8 +9,10 @@ use async_graphql::parser::types::{
 use async_graphql::parser::{Positioned, parse_query};
 
 /// What the server needs to know about a request's document.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Inspected {
+    /// The parsed document, handed to async-graphql so it is not parsed twice.
+    pub document: ExecutableDocument,
     pub operation: OperationType,
     pub aliases: usize,
     pub directives: usize,
@@ -37,8 +39,10 @@ pub fn inspect(query: &str, operation_name: Option<&str>) -> Result<Inspected, R
             Selection::Field(f) => f.node.name.node.starts_with("__"),
             _ => false,
         });
+    let operation = op.ty;
     Ok(Inspected {
-        operation: op.ty,
+        document: doc,
+        operation,
         aliases: counts.aliases,
         directives: counts.directives,
         introspection_only,

@@ -370,6 +370,9 @@ async fn execute(
         );
     }
     let mut request = async_graphql::Request::new(p.query);
+    let introspection_only = inspected.introspection_only;
+    let is_mutation = inspected.operation == OperationType::Mutation;
+    request.set_parsed_query(inspected.document);
     if let Some(name) = p.operation_name {
         request = request.operation_name(name);
     }
@@ -384,7 +387,7 @@ async fn execute(
         }
     }
     request = request.data(actor(shared, headers));
-    let schema = if inspected.introspection_only {
+    let schema = if introspection_only {
         &shared.introspection
     } else {
         &shared.schema
@@ -392,7 +395,7 @@ async fn execute(
     // A mutation may also wait for the read models; that wait has its own bound, and a write
     // must never look failed because the wait used up the execution time.
     let mut timeout = Duration::from_millis(limits.max_execution_ms);
-    if inspected.operation == OperationType::Mutation {
+    if is_mutation {
         timeout += shared.state.config.write_wait();
     }
     let response = match tokio::time::timeout(timeout, schema.execute(request)).await {

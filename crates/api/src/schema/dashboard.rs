@@ -2,6 +2,10 @@
 //! metric functions of migrations/postgres/0101_reporting_metrics.sql, the one definition the
 //! API and BI tools share (docs/metrics.md).
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
 use async_graphql::SimpleObject;
 use sqlx::FromRow;
 
@@ -220,6 +224,55 @@ impl Dashboard {
     }
 }
 
+/// Dashboards already computed. Leaders' screens ask for the same few dashboards over and over,
+/// and each costs the database a full pass over the read models (about 10 ms of CPU), while the
+/// figures change only when a projection commits a batch. So an entry is kept with the read
+/// models' generation it was computed at and served while that generation holds: projection
+/// runners NOTIFY after each batch and this process's mutations bump it after their wait (so a
+/// client that wrote and then reads never sees the figures from before its write). An entry is
+/// also dropped after [`MAX_AGE`], which bounds the damage of a lost notification.
+#[derive(Default)]
+pub struct Cache {
+    generation: AtomicU64,
+    entries: std::sync::Mutex<HashMap<CacheKey, (u64, Instant, Dashboard)>>,
+}
+
+type CacheKey = (i32, Option<String>, time::Date, bool);
+
+const MAX_AGE: Duration = Duration::from_secs(5);
+const MAX_ENTRIES: usize = 1000;
+
+impl Cache {
+    /// The read models moved: every entry is stale.
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn get(&self, key: &CacheKey) -> Option<Dashboard> {
+        let generation = self.generation.load(Ordering::SeqCst);
+        let entries = self.entries.lock().ok()?;
+        entries
+            .get(key)
+            .filter(|(g, at, _)| *g == generation && at.elapsed() < MAX_AGE)
+            .map(|(_, _, d)| d.clone())
+    }
+
+    fn put(&self, key: CacheKey, generation: u64, d: Dashboard) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
+            entries.insert(key, (generation, Instant::now(), d));
+        }
+    }
+}
+
+/// The county's date (UTC+8), which "now" figures depend on.
+fn county_today() -> time::Date {
+    let offset = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    time::OffsetDateTime::now_utc().to_offset(offset).date()
+}
+
 pub async fn dashboard(
     state: &State,
     year: i32,
@@ -227,6 +280,28 @@ pub async fn dashboard(
     as_of: &AsOf,
 ) -> ApiResult<Dashboard> {
     check_year(year)?;
+    let key: CacheKey = (
+        year,
+        unit.map(str::to_owned),
+        as_of.date.unwrap_or_else(county_today),
+        as_of.date.is_none(),
+    );
+    if let Some(d) = state.dashboards.get(&key) {
+        return Ok(d);
+    }
+    // Read before the query: a batch committed meanwhile makes this entry stale at once.
+    let generation = state.dashboards.generation.load(Ordering::SeqCst);
+    let d = compute(state, year, unit, as_of).await?;
+    state.dashboards.put(key, generation, d.clone());
+    Ok(d)
+}
+
+async fn compute(
+    state: &State,
+    year: i32,
+    unit: Option<&str>,
+    as_of: &AsOf,
+) -> ApiResult<Dashboard> {
     let sql = format!(
         "SELECT dashboard_year, scope, as_of_date::text AS as_of_date, closed_months,
            month_progress_pct::float8 AS month_progress_pct, day_progress_pct::float8 AS day_progress_pct,

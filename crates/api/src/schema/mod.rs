@@ -43,6 +43,8 @@ pub struct StateInner {
     /// Turns true when the server shuts down: subscriptions end.
     pub shutdown: watch::Receiver<bool>,
     pub verification: Mutex<Option<(Instant, audit::LedgerVerification)>>,
+    /// Computed dashboards, valid while the read models have not moved (see `dashboard.rs`).
+    pub dashboards: dashboard::Cache,
 }
 
 pub type State = Arc<StateInner>;

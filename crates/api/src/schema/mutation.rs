@@ -130,6 +130,8 @@ async fn wait_for(state: &State, position: Position) -> ApiResult<(ReadModelStat
             state.config.write_wait(),
         )
         .await?;
+    // The read models now include the write (or will soon): figures computed before are stale.
+    state.dashboards.invalidate();
     Ok(match outcome {
         WaitOutcome::Reached => (ReadModelState::CaughtUp, Vec::new()),
         WaitOutcome::TimedOut { behind } => (ReadModelState::TimedOut, behind),
