@@ -106,6 +106,7 @@ impl Application {
             shutdown,
             verification: Mutex::new(None),
             dashboards: Default::default(),
+            responses: Default::default(),
         });
         tokio::spawn(follow_projections(state.clone(), shutdown_for_cache));
         let shared = Arc::new(Shared {

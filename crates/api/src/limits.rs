@@ -18,6 +18,8 @@ pub struct Inspected {
     pub directives: usize,
     /// Every root field of the operation is an introspection field (`__schema`, `__type`).
     pub introspection_only: bool,
+    /// The root fields' names; `None` when the root selects through fragments.
+    pub root_fields: Option<Vec<String>>,
 }
 
 /// Why a document is refused before execution.
@@ -40,7 +42,18 @@ pub fn inspect(query: &str, operation_name: Option<&str>) -> Result<Inspected, R
             _ => false,
         });
     let operation = op.ty;
+    let root_fields = op
+        .selection_set
+        .node
+        .items
+        .iter()
+        .map(|s| match &s.node {
+            Selection::Field(f) => Some(f.node.name.node.to_string()),
+            _ => None,
+        })
+        .collect();
     Ok(Inspected {
+        root_fields,
         document: doc,
         operation,
         aliases: counts.aliases,

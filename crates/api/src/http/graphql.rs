@@ -369,6 +369,35 @@ async fn execute(
             )],
         );
     }
+    // Repeated queries over the read models are answered from memory while the read models have
+    // not moved (the generation of `schema::dashboard::Cache`): a wall of screens polling the same
+    // page costs one execution per projection batch. Only root fields that read nothing but the
+    // projections' tables qualify (not `events`, `ledgerVerification`, `projections`).
+    let cache_key = cacheable(&inspected).then(|| {
+        // The actor is part of the key: once access control scopes reads, answers differ by caller.
+        format!(
+            "{}\u{0}{}\u{0}{}\u{0}{}",
+            actor(shared, headers).0,
+            p.query,
+            p.operation_name.as_deref().unwrap_or(""),
+            p.variables
+                .as_ref()
+                .map(|v| Value::Object(v.clone()).to_string())
+                .unwrap_or_default()
+        )
+    });
+    let generation = shared.state.dashboards.generation();
+    if let Some(key) = &cache_key
+        && let Some(body) = cached(&shared.state, key, generation)
+    {
+        metrics::counter!("graphql_response_cache_hits_total").increment(1);
+        let mut response = (StatusCode::OK, body).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(media.content_type()),
+        );
+        return response;
+    }
     let mut request = async_graphql::Request::new(p.query);
     let introspection_only = inspected.introspection_only;
     let is_mutation = inspected.operation == OperationType::Mutation;
@@ -435,7 +464,57 @@ async fn execute(
     {
         body.insert("extensions".into(), ext);
     }
-    respond(StatusCode::OK, media, Value::Object(body))
+    let body = Value::Object(body);
+    if let Some(key) = cache_key
+        && response.errors.is_empty()
+    {
+        remember(&shared.state, key, generation, body.to_string());
+    }
+    respond(StatusCode::OK, media, body)
+}
+
+/// Root fields whose answers depend only on the read models (and today's date, which the cache's
+/// five-second bound covers: figures move at midnight only after a projection refresh anyway).
+const CACHEABLE_ROOTS: &[&str] = &[
+    "dashboard",
+    "projects",
+    "project",
+    "units",
+    "unit",
+    "targets",
+    "unitRanking",
+    "supervisionItems",
+    "node",
+    "__typename",
+];
+
+fn cacheable(inspected: &crate::limits::Inspected) -> bool {
+    inspected.operation == OperationType::Query
+        && !inspected.introspection_only
+        && inspected
+            .root_fields
+            .as_ref()
+            .is_some_and(|f| f.iter().all(|f| CACHEABLE_ROOTS.contains(&f.as_str())))
+}
+
+const RESPONSE_MAX_AGE: Duration = Duration::from_secs(5);
+const RESPONSE_MAX_ENTRIES: usize = 1000;
+
+fn cached(state: &crate::schema::StateInner, key: &str, generation: u64) -> Option<String> {
+    let entries = state.responses.lock().ok()?;
+    entries
+        .get(key)
+        .filter(|(g, at, _)| *g == generation && at.elapsed() < RESPONSE_MAX_AGE)
+        .map(|(_, _, body)| body.clone())
+}
+
+fn remember(state: &crate::schema::StateInner, key: String, generation: u64, body: String) {
+    if let Ok(mut entries) = state.responses.lock() {
+        if entries.len() >= RESPONSE_MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(key, (generation, std::time::Instant::now(), body));
+    }
 }
 
 /// An error as JSON, with `extensions.code` on every one: ours carry it already; those of

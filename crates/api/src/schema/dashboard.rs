@@ -235,6 +235,7 @@ impl Dashboard {
 pub struct Cache {
     generation: AtomicU64,
     entries: std::sync::Mutex<HashMap<CacheKey, (u64, Instant, Dashboard)>>,
+    gates: std::sync::Mutex<HashMap<CacheKey, std::sync::Arc<tokio::sync::Mutex<()>>>>,
 }
 
 type CacheKey = (i32, Option<String>, time::Date, bool);
@@ -248,6 +249,11 @@ impl Cache {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
+    /// The read models' generation: it changes whenever they may have changed.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
     fn get(&self, key: &CacheKey) -> Option<Dashboard> {
         let generation = self.generation.load(Ordering::SeqCst);
         let entries = self.entries.lock().ok()?;
@@ -255,6 +261,18 @@ impl Cache {
             .get(key)
             .filter(|(g, at, _)| *g == generation && at.elapsed() < MAX_AGE)
             .map(|(_, _, d)| d.clone())
+    }
+
+    fn gate(&self, key: &CacheKey) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+        match self.gates.lock() {
+            Ok(mut gates) => {
+                if gates.len() >= MAX_ENTRIES {
+                    gates.clear();
+                }
+                gates.entry(key.clone()).or_default().clone()
+            }
+            Err(_) => Default::default(),
+        }
     }
 
     fn put(&self, key: CacheKey, generation: u64, d: Dashboard) {
@@ -286,6 +304,13 @@ pub async fn dashboard(
         as_of.date.unwrap_or_else(county_today),
         as_of.date.is_none(),
     );
+    if let Some(d) = state.dashboards.get(&key) {
+        return Ok(d);
+    }
+    // One computation per key at a time: when a batch invalidates the cache, fifty screens
+    // asking at once wait for one answer instead of fifty.
+    let gate = state.dashboards.gate(&key);
+    let _computing = gate.lock().await;
     if let Some(d) = state.dashboards.get(&key) {
         return Ok(d);
     }

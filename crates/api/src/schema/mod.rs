@@ -45,6 +45,8 @@ pub struct StateInner {
     pub verification: Mutex<Option<(Instant, audit::LedgerVerification)>>,
     /// Computed dashboards, valid while the read models have not moved (see `dashboard.rs`).
     pub dashboards: dashboard::Cache,
+    /// Whole responses of repeated read-model queries (see `http/graphql.rs`).
+    pub responses: std::sync::Mutex<std::collections::HashMap<String, (u64, Instant, String)>>,
 }
 
 pub type State = Arc<StateInner>;
