@@ -12,6 +12,9 @@ mod apply;
 mod decode;
 mod rows;
 
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use eventstore::RecordedEvent;
 use sqlx::PgConnection;
 use time::{Date, UtcOffset};
@@ -33,13 +36,24 @@ pub fn county_today(clock: &Clock) -> Date {
 #[derive(Clone)]
 pub struct LedgerProjection {
     clock: Clock,
+    /// When last year's figures were last refreshed (see `after_catch_up`).
+    prior_year_refreshed: Arc<Mutex<Option<Instant>>>,
 }
+
+/// Last year's figures change rarely (late reports and corrections in the first months), and
+/// every refresh runs inside a batch transaction that holds back `$all` readers: so caught-up
+/// batches refresh this year every time and last year at most this often. The runtime's timer
+/// (every minute) keeps both current even without new events.
+const PRIOR_YEAR_REFRESH_EVERY: Duration = Duration::from_secs(30);
 
 impl LedgerProjection {
     pub const NAME: &'static str = "ledger";
 
     pub fn new(clock: Clock) -> Self {
-        LedgerProjection { clock }
+        LedgerProjection {
+            clock,
+            prior_year_refreshed: Arc::new(Mutex::new(None)),
+        }
     }
 }
 
@@ -89,18 +103,30 @@ impl Projection for LedgerProjection {
     }
 
     async fn after_catch_up(&self, conn: &mut PgConnection) -> Result<(), ProjectionError> {
-        {
-            let today = county_today(&self.clock);
-            // Last year's figures settle in January and February (late reports, corrections),
-            // so both years are kept current.
-            for year in [today.year() - 1, today.year()] {
-                sqlx::query("SELECT refresh_current($1, $2)")
-                    .bind(year)
-                    .bind(today)
-                    .execute(&mut *conn)
-                    .await?;
+        let today = county_today(&self.clock);
+        let prior_due = {
+            let mut last = self
+                .prior_year_refreshed
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let due = last.is_none_or(|at| at.elapsed() >= PRIOR_YEAR_REFRESH_EVERY);
+            if due {
+                *last = Some(Instant::now());
             }
-            Ok(())
+            due
+        };
+        let years = if prior_due {
+            vec![today.year() - 1, today.year()]
+        } else {
+            vec![today.year()]
+        };
+        for year in years {
+            sqlx::query("SELECT refresh_current($1, $2)")
+                .bind(year)
+                .bind(today)
+                .execute(&mut *conn)
+                .await?;
         }
+        Ok(())
     }
 }
