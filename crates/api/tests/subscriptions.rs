@@ -73,23 +73,34 @@ async fn events_arrive_in_order_over_both_protocols() {
     let project = unit_and_project(&app, "sub-project").await;
     let other = unit_and_project(&app, "sub-other").await;
 
+    // Subscribing after the current end of $all makes delivery independent of when the server
+    // registers the subscription: whatever is recorded after the cursor arrives.
+    let head = app
+        .gql(
+            "{ events(first: 200) { pageInfo { endCursor } } }",
+            json!({}),
+        )
+        .await;
+    let head = head.ok()["events"]["pageInfo"]["endCursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let mut modern = connect(&app, "graphql-transport-ws").await;
     send(
         &mut modern,
         json!({"id": "1", "type": "subscribe", "payload": {
-            "query": "subscription($p: ID!) { events(filter: {project: $p, types: [\"ContactLogged\"]}) { type version stream data } }",
-            "variables": {"p": project}}}),
+            "query": "subscription($p: ID!, $c: String) { events(after: $c, filter: {project: $p, types: [\"ContactLogged\"]}) { type version stream data } }",
+            "variables": {"p": project, "c": head}}}),
     )
     .await;
     let mut legacy = connect(&app, "graphql-ws").await;
     send(
         &mut legacy,
         json!({"id": "a", "type": "start", "payload": {
-            "query": "subscription { events(filter: {unit: \"dev-zone\"}) { type stream } }"}}),
+            "query": "subscription($c: String) { events(after: $c, filter: {unit: \"dev-zone\"}) { type stream } }",
+            "variables": {"c": head}}}),
     )
     .await;
-    // Let the subscriptions register with the hub before writing.
-    tokio::time::sleep(Duration::from_millis(500)).await;
     for i in 0..5 {
         contact(&app, &project, &format!("c{i}")).await;
     }
