@@ -120,6 +120,11 @@ impl Projection for LedgerProjection {
         } else {
             vec![today.year()]
         };
+        // JIT compiles these large queries for longer than they run (migration 0103); LOCAL
+        // keeps the setting to this batch transaction.
+        sqlx::query("SET LOCAL jit = off")
+            .execute(&mut *conn)
+            .await?;
         for year in years {
             sqlx::query("SELECT refresh_current($1, $2)")
                 .bind(year)
