@@ -37,6 +37,8 @@ pub struct Application {
     listener: TcpListener,
     shared: Arc<Shared>,
     projectors: Option<Projectors>,
+    /// The periodic sealer, stopped at shutdown.
+    sealer: Option<tokio::task::JoinHandle<()>>,
     stop: watch::Sender<bool>,
     grace: Duration,
 }
@@ -87,6 +89,8 @@ impl Application {
         } else {
             None
         };
+        let sealer = (config.serve.seal_every > 0)
+            .then(|| store.spawn_sealer(Duration::from_secs(config.serve.seal_every)));
         let (stop, shutdown) = watch::channel(false);
         // The hub starts where the read models are: subscribers get what is recorded after.
         let from = projections::statuses(&pool)
@@ -122,6 +126,7 @@ impl Application {
             listener,
             shared,
             projectors,
+            sealer,
             stop,
             grace: Duration::from_secs(config.serve.shutdown_grace),
         })
@@ -149,6 +154,7 @@ impl Application {
             listener,
             shared,
             projectors,
+            sealer,
             stop,
             grace,
         } = self;
@@ -174,6 +180,9 @@ impl Application {
             } => {
                 tracing::warn!(?grace, "requests still running after the grace period; closing them");
             }
+        }
+        if let Some(sealer) = sealer {
+            sealer.abort();
         }
         if let Some(p) = projectors {
             p.shutdown().await;

@@ -51,6 +51,11 @@ pub struct ServeArgs {
     #[arg(long, env = "TAIZHANG_SHUTDOWN_GRACE", default_value_t = 10)]
     pub shutdown_grace: u64,
 
+    /// Seal the global log every this many seconds (a digest chained to the previous seal, checked
+    /// by `taizhang verify`); 0 turns periodic sealing off.
+    #[arg(long, env = "TAIZHANG_SEAL_EVERY", default_value_t = 300)]
+    pub seal_every: u64,
+
     #[command(flatten)]
     pub limits: Limits,
 }
@@ -122,6 +127,7 @@ impl Config {
                 write_wait_ms: 30_000,
                 ready_max_lag: 1000,
                 shutdown_grace: 5,
+                seal_every: 0,
                 limits: Limits::default(),
             },
         }

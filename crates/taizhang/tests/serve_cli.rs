@@ -82,3 +82,54 @@ fn schema_prints_the_checked_in_sdl() {
             .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), checked_in);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_seals_the_log_periodically() {
+    use eventstore::{EventStore, ExpectedVersion, NewEvent, PgEventStore};
+
+    let db = TestDatabase::migrated().await;
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    PgEventStore::new(pool.clone())
+        .append(
+            "unit-seal-test",
+            ExpectedVersion::NoStream,
+            vec![NewEvent::new(
+                "UnitCreated",
+                serde_json::json!({"name": "城关镇", "kind": "township", "date": "2026-01-02"}),
+            )],
+        )
+        .await
+        .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_taizhang"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--seal-every", "1"])
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .stderr(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("run taizhang serve");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let sealed = loop {
+        let seals: i64 = sqlx::query_scalar("SELECT count(*) FROM eventstore.seals")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        if seals > 0 || Instant::now() > deadline {
+            break seals;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(sealed > 0, "no seal written within 60 s");
+    let verify = Command::new(env!("CARGO_BIN_EXE_taizhang"))
+        .arg("verify")
+        .env("DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+}
