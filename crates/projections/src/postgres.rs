@@ -455,8 +455,7 @@ pub(crate) async fn drop_schema(conn: &mut PgConnection, schema: &str) -> Result
 }
 
 /// Creates `schema` with an empty copy of each of `tables` (columns, defaults, constraints,
-/// indexes, comments, grants) and the foreign keys among them; foreign keys to tables outside the
-/// set keep pointing at `reporting`.
+/// indexes, comments, grants); [`add_foreign_keys`] adds the foreign keys later.
 pub(crate) async fn create_fresh_tables(
     conn: &mut PgConnection,
     schema: &str,
@@ -511,6 +510,17 @@ pub(crate) async fn create_fresh_tables(
             execute_dynamic(conn, statement).await?;
         }
     }
+    Ok(())
+}
+
+/// Adds to the fresh copies in `schema` the foreign keys of the originals; references within the
+/// set point at the copies, others keep pointing at `reporting`. A rebuild adds them after the
+/// replay: one validating scan per key is far cheaper than a check per inserted row.
+pub(crate) async fn add_foreign_keys(
+    conn: &mut PgConnection,
+    schema: &str,
+    tables: &[&str],
+) -> Result<(), RuntimeError> {
     // Foreign keys are never copied by LIKE. With an empty search_path pg_get_constraintdef
     // schema-qualifies the referenced table, which lets us repoint references within the set.
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;

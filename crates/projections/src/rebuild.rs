@@ -202,6 +202,10 @@ impl Rebuild<'_> {
             next = read?;
         }
 
+        // Foreign keys once the bulk is in (see add_foreign_keys); the remainder applied in the
+        // swap below is checked row by row as usual.
+        postgres::add_foreign_keys(conn, self.schema, self.projection.tables()).await?;
+
         // Swap: no batch of the live runner can run from here to the commit.
         progress(&self.report(RebuildPhase::Swapping));
         let mut tx = conn.begin().await?;
