@@ -236,7 +236,7 @@ async fn lifecycle_dashboard_retries_and_timeline() {
     );
     let e = app
         .gql(
-            "{ events(first: 100, filter: {categories: [\"project\"]}) { pageInfo { hasNextPage endCursor } nodes { type version actor stream } } }",
+            "{ events(first: 100, filter: {categories: [\"project\"]}) { totalCount pageInfo { hasNextPage endCursor } nodes { type version actor stream } } }",
             json!({}),
         )
         .await;
@@ -251,6 +251,13 @@ async fn lifecycle_dashboard_retries_and_timeline() {
         (0..14).collect::<Vec<_>>(),
         "every event of the project, in order"
     );
+    // Every project event in the store is counted, whatever the page size.
+    assert_eq!(
+        e.ok()["events"]["totalCount"].as_i64(),
+        Some(nodes.len() as i64),
+        "one page holds every project event here"
+    );
+    assert_eq!(e.ok()["events"]["pageInfo"]["hasNextPage"], false);
     let v = app
         .gql(
             "{ ledgerVerification { ok events mismatchCount } projections { name state } }",

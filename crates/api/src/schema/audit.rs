@@ -239,6 +239,7 @@ impl EventFilter {
 
 /// A page of `$all` (Relay connection, forward only: the log only grows). 事件分页
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct EventConnection {
     /// Events with their cursors. 事件
     pub edges: Vec<EventEdge>,
@@ -246,6 +247,24 @@ pub struct EventConnection {
     pub nodes: Vec<Event>,
     /// Paging. 分页信息
     pub page_info: PageInfo,
+    /// The filter of this page, for `totalCount`.
+    #[graphql(skip)]
+    pub filter: Filter,
+}
+
+#[async_graphql::ComplexObject]
+impl EventConnection {
+    /// Events of `$all` that pass the filter, as of now (counted only when asked: it reads the
+    /// whole log). 符合条件的事件总数
+    async fn total_count(&self, ctx: &async_graphql::Context<'_>) -> async_graphql::Result<i64> {
+        let state = ctx.data::<State>()?;
+        let count = state
+            .store
+            .count_all(&self.filter)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(i64::try_from(count).unwrap_or(i64::MAX))
+    }
 }
 
 /// An event with its cursor. 事件及游标
@@ -326,6 +345,7 @@ pub async fn events(
         edges,
         nodes,
         page_info,
+        filter: filter.store_filter(),
     })
 }
 

@@ -95,6 +95,12 @@ pub struct PgEventStore {
 }
 
 impl PgEventStore {
+    /// How many events of $all pass `filter` (what `read_all` from the start would deliver, as of
+    /// now). A full count: meant for audit pages, not for hot paths.
+    pub async fn count_all(&self, filter: &Filter) -> Result<u64, StoreError> {
+        read::count_all(&self.pool, filter).await
+    }
+
     /// A store over an existing pool (the schema must be migrated, see [`migrate`]).
     pub fn new(pool: PgPool) -> Self {
         PgEventStore {

@@ -150,3 +150,18 @@ fn decode(row: &PgRow, upcasters: &Upcasters) -> Result<RecordedEvent, StoreErro
             .ok_or_else(|| StoreError::Corrupt(format!("hash of {} bytes", hash.len())))?,
     })
 }
+
+/// How many events of $all pass `filter`, counting only settled rows (as `read_all` sees them).
+pub(super) async fn count_all(pool: &PgPool, filter: &Filter) -> Result<u64, StoreError> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM eventstore.events \
+         WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
+           AND (cardinality($1::text[]) = 0 OR category = ANY($1)) \
+           AND (cardinality($2::text[]) = 0 OR event_type = ANY($2))",
+    )
+    .bind(&filter.categories)
+    .bind(&filter.event_types)
+    .fetch_one(pool)
+    .await?;
+    to_u64(count, "event count")
+}
