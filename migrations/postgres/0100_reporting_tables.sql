@@ -16,6 +16,25 @@
 CREATE SCHEMA IF NOT EXISTS reporting;
 COMMENT ON SCHEMA reporting IS 'Read models of the investment-project ledger, for the API and BI tools (投资项目台账报表). Written only by projections.';
 
+-- Computed columns below call these two, so that the read models, the metric functions
+-- (0101) and BI share one definition.
+-- Size class by contract investment, else intended investment (yuan).
+CREATE FUNCTION reporting.size_class(p_investment_yuan bigint)
+RETURNS text LANGUAGE sql IMMUTABLE AS
+$$ SELECT CASE
+     WHEN p_investment_yuan < 5000000 THEN 'below_5m'
+     WHEN p_investment_yuan < 10000000 THEN '5m_10m'
+     WHEN p_investment_yuan < 100000000 THEN '10m_100m'
+     WHEN p_investment_yuan < 1000000000 THEN '100m_1b'
+     ELSE 'from_1b' END $$;
+COMMENT ON FUNCTION reporting.size_class(bigint) IS 'Size class: below_5m (<500万, below the statistical threshold), 5m_10m, 10m_100m, 100m_1b, from_1b (≥10亿). 规模分类';
+
+-- part ÷ whole × 100, rounded to 2 decimals; null when whole is not above 0.
+CREATE FUNCTION reporting.percent_of(p_part numeric, p_whole numeric)
+RETURNS numeric LANGUAGE sql IMMUTABLE AS
+$$ SELECT CASE WHEN p_whole > 0 THEN round(p_part * 100 / p_whole, 2) END $$;
+COMMENT ON FUNCTION reporting.percent_of(numeric, numeric) IS 'part ÷ whole × 100, 2 decimals; null when whole ≤ 0. 百分比';
+
 CREATE TABLE reporting.units (
     unit_id     text PRIMARY KEY,
     name        text NOT NULL,
@@ -43,7 +62,6 @@ CREATE TABLE reporting.projects (
     stage                       text NOT NULL,
     status                      text NOT NULL,
     status_reason               text,
-    size_class                  text NOT NULL,
     intended_investment_yuan    bigint NOT NULL,
     contract_investment_yuan    bigint,
     fixed_asset_investment_yuan bigint,
@@ -72,6 +90,7 @@ CREATE TABLE reporting.projects (
     cumulative_investment_yuan  bigint NOT NULL DEFAULT 0,
     cumulative_funds_yuan       bigint NOT NULL DEFAULT 0,
     cumulative_investment_wan   numeric(20, 4) GENERATED ALWAYS AS (cumulative_investment_yuan / 10000.0) STORED,
+    size_class                  text NOT NULL GENERATED ALWAYS AS (reporting.size_class(coalesce(contract_investment_yuan, intended_investment_yuan))) STORED,
     ytd_investment_yuan         bigint NOT NULL DEFAULT 0,
     start_light                 text,
     investment_light            text,
@@ -308,8 +327,8 @@ CREATE TABLE reporting.expropriation_progress (
     households_relocated integer NOT NULL,
     graves_moved         integer NOT NULL,
     compensation_yuan    bigint NOT NULL,
-    area_completion_pct  numeric,
-    households_completion_pct numeric,
+    area_completion_pct numeric GENERATED ALWAYS AS (reporting.percent_of(area_mu, target_area_mu)) STORED,
+    households_completion_pct numeric GENERATED ALWAYS AS (reporting.percent_of(households_signed, target_households)) STORED,
     land_delivered_mu    numeric(16, 4) NOT NULL,
     updated_at           timestamptz NOT NULL
 );

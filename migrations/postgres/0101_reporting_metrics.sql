@@ -95,17 +95,6 @@ $$ SELECT m.project_id, m.period, m.completed_investment_yuan, m.funds_in_place_
      WHERE p_cutoff <> 'infinity' AND r.recorded_at < p_cutoff
      ORDER BY r.project_id, r.period, r.revision DESC) latest $$;
 
--- Size class by contract investment, else intended investment (yuan).
-CREATE FUNCTION reporting.size_class(p_investment_yuan bigint)
-RETURNS text LANGUAGE sql IMMUTABLE AS
-$$ SELECT CASE
-     WHEN p_investment_yuan < 5000000 THEN 'below_5m'
-     WHEN p_investment_yuan < 10000000 THEN '5m_10m'
-     WHEN p_investment_yuan < 100000000 THEN '10m_100m'
-     WHEN p_investment_yuan < 1000000000 THEN '100m_1b'
-     ELSE 'from_1b' END $$;
-COMMENT ON FUNCTION reporting.size_class(bigint) IS 'Size class: below_5m (<500万, below the statistical threshold), 5m_10m, 10m_100m, 100m_1b, from_1b (≥10亿). 规模分类';
-
 -- Each project as the ledger stood: responsible unit, contract investment, planned start and the
 -- milestones reached by D, all from facts recorded before the cut-off.
 CREATE FUNCTION reporting.projects_as_of(p_as_of date, p_cutoff timestamptz)

@@ -1,6 +1,6 @@
 //! Loading and writing read-model rows in bulk. One statement per table per batch: rows go to
 //! PostgreSQL as one JSON array (`jsonb_populate_recordset`) and come back as JSON text
-//! (`row_to_json`), with numeric columns cast to text so that areas keep their exact decimals.
+//! (`to_jsonb`), with numeric columns cast to text so that areas keep their exact decimals.
 //! Table names are unqualified: the runtime's `search_path` picks `reporting` or a rebuild schema.
 
 use serde::Serialize;
@@ -9,28 +9,30 @@ use sqlx::PgConnection;
 
 use crate::ProjectionError;
 
-/// A table a projection writes: its name, key columns and the columns it writes (generated
-/// columns are left out), plus which of those are `numeric` and must be read back as text.
+/// A table a projection writes: its name, its key columns, and its `numeric` columns, which are
+/// read back as text so that areas keep their exact decimals. The columns a write sets are the
+/// fields of the row type (its serde names): the row struct is the one list of them.
 pub struct Table {
     pub name: &'static str,
     pub key: &'static [&'static str],
-    pub columns: &'static [&'static str],
     pub numeric: &'static [&'static str],
 }
 
-fn select_list(table: &Table) -> String {
-    table
-        .columns
+/// `to_jsonb(t)`, with the numeric columns as text.
+fn row_json(table: &Table) -> String {
+    let overrides: Vec<String> = table
+        .numeric
         .iter()
-        .map(|c| {
-            if table.numeric.contains(c) {
-                format!("{c}::text AS {c}")
-            } else {
-                (*c).to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+        .map(|c| format!("'{c}', t.{c}::text"))
+        .collect();
+    if overrides.is_empty() {
+        "to_jsonb(t)".to_owned()
+    } else {
+        format!(
+            "to_jsonb(t) || jsonb_build_object({})",
+            overrides.join(", ")
+        )
+    }
 }
 
 /// Rows of `table` matching `condition` (SQL over the table's columns, binding `$1` to `keys`).
@@ -47,9 +49,10 @@ where
         + sqlx::postgres::PgHasArrayType
         + Sync,
 {
+    // Columns the row type does not name (generated ones) are ignored when deserializing.
     let sql = format!(
-        "SELECT row_to_json(t)::text FROM (SELECT {} FROM {} WHERE {condition}) t",
-        select_list(table),
+        "SELECT ({})::text FROM {} t WHERE {condition}",
+        row_json(table),
         table.name
     );
     let texts: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
@@ -87,10 +90,19 @@ pub async fn write<T: Serialize>(
     if rows.is_empty() {
         return Ok(());
     }
-    let json = serde_json::to_string(rows).map_err(|e| {
+    let json = serde_json::to_value(rows).map_err(|e| {
         ProjectionError::batch(format!("cannot encode rows of {}: {e}", table.name))
     })?;
-    let columns = table.columns.join(", ");
+    let names: Vec<String> = match json.get(0) {
+        Some(serde_json::Value::Object(first)) => first.keys().cloned().collect(),
+        _ => {
+            return Err(ProjectionError::batch(format!(
+                "rows of {} do not encode as JSON objects",
+                table.name
+            )));
+        }
+    };
+    let columns = names.join(", ");
     let mut sql = format!(
         "INSERT INTO {name} ({columns}) SELECT {columns} FROM jsonb_populate_recordset(NULL::{name}, $1::jsonb)",
         name = table.name
@@ -102,10 +114,9 @@ pub async fn write<T: Serialize>(
         ));
     }
     if conflict == Conflict::Update {
-        let updates: Vec<&str> = table
-            .columns
+        let updates: Vec<&str> = names
             .iter()
-            .copied()
+            .map(String::as_str)
             .filter(|c| !table.key.contains(c))
             .collect();
         let excluded: Vec<String> = updates.iter().map(|c| format!("excluded.{c}")).collect();

@@ -38,17 +38,6 @@ struct EventRow {
 const PROJECT_EVENTS: Table = Table {
     name: "project_events",
     key: &["event_id"],
-    columns: &[
-        "event_id",
-        "project_id",
-        "stream_version",
-        "event_type",
-        "business_date",
-        "recorded_at",
-        "actor",
-        "summary",
-        "data",
-    ],
     numeric: &[],
 };
 

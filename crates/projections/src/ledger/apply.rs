@@ -53,25 +53,6 @@ fn raise_stage(row: &mut ProjectRow, to: ProjectStage) {
     }
 }
 
-fn size_class(investment_yuan: i64) -> &'static str {
-    match investment_yuan {
-        i64::MIN..5_000_000 => "below_5m",
-        5_000_000..10_000_000 => "5m_10m",
-        10_000_000..100_000_000 => "10m_100m",
-        100_000_000..1_000_000_000 => "100m_1b",
-        _ => "from_1b",
-    }
-}
-
-/// `part ÷ whole × 100` with 2 decimals, rounded half up, as text; none when whole is 0.
-fn percent(part: i64, whole: i64) -> Option<String> {
-    if whole <= 0 {
-        return None;
-    }
-    let hundredths = (i128::from(part) * 10_000 * 2 + i128::from(whole)) / (i128::from(whole) * 2);
-    Some(format!("{}.{:02}", hundredths / 100, hundredths % 100))
-}
-
 fn mu_of(text: &str) -> Mu {
     Mu::parse(text).unwrap_or(Mu::ZERO)
 }
@@ -340,7 +321,6 @@ impl Batch {
                     stage: "lead".into(),
                     status: "active".into(),
                     status_reason: None,
-                    size_class: size_class(intended).into(),
                     intended_investment_yuan: intended,
                     contract_investment_yuan: None,
                     fixed_asset_investment_yuan: None,
@@ -436,7 +416,6 @@ impl Batch {
                         row.planned_start_period = start;
                         row.planned_completion_period = Some(a.planned_completion.to_string());
                         row.planned_production_period = Some(a.planned_production.to_string());
-                        row.size_class = size_class(a.contract_investment.get()).into();
                     }
                 }
             }
@@ -505,7 +484,6 @@ impl Batch {
                 progress.target_households = Some(i64::from(t.households));
                 progress.target_graves = Some(i64::from(t.graves));
                 progress.deadline_date = Some(date(t.deadline));
-                recompute_progress(progress);
             }
             ProjectEvent::ExpropriationProgressReported(r) => {
                 self.exprop_reports.push(ExpropriationReportRow {
@@ -526,7 +504,6 @@ impl Batch {
                 progress.households_relocated = i64::from(r.households_relocated);
                 progress.graves_moved = i64::from(r.graves_moved);
                 progress.compensation_yuan = r.compensation_paid.get();
-                recompute_progress(progress);
             }
             ProjectEvent::LandDelivered(l) => {
                 self.land.push(LandDeliveryRow {
@@ -686,8 +663,6 @@ impl Batch {
                 households_relocated: 0,
                 graves_moved: 0,
                 compensation_yuan: 0,
-                area_completion_pct: None,
-                households_completion_pct: None,
                 land_delivered_mu: Mu::ZERO.to_string(),
                 updated_at: at.to_string(),
             });
@@ -948,40 +923,9 @@ impl Batch {
     }
 }
 
-/// Completion of an expropriation: area and households against the target.
-fn recompute_progress(row: &mut ExpropriationProgressRow) {
-    row.area_completion_pct = row.target_area_mu.as_deref().and_then(|target| {
-        percent(
-            mu_of(&row.area_mu).ten_thousandths(),
-            mu_of(target).ten_thousandths(),
-        )
-    });
-    row.households_completion_pct = row
-        .target_households
-        .and_then(|target| percent(row.households_signed, target));
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percent_rounds_half_up_to_two_decimals() {
-        assert_eq!(percent(1, 3).as_deref(), Some("33.33"));
-        assert_eq!(percent(2, 3).as_deref(), Some("66.67"));
-        assert_eq!(percent(1, 8).as_deref(), Some("12.50"));
-        assert_eq!(percent(5, 0), None);
-        assert_eq!(percent(3, 2).as_deref(), Some("150.00"));
-    }
-
-    #[test]
-    fn size_classes_follow_the_statistical_thresholds() {
-        assert_eq!(size_class(4_999_999), "below_5m");
-        assert_eq!(size_class(5_000_000), "5m_10m");
-        assert_eq!(size_class(10_000_000), "10m_100m");
-        assert_eq!(size_class(100_000_000), "100m_1b");
-        assert_eq!(size_class(1_000_000_000), "from_1b");
-    }
 
     #[test]
     fn areas_add_exactly() {

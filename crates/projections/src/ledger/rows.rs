@@ -1,7 +1,8 @@
 //! Rows of the ledger's tables as the projection holds them in memory during a batch.
 //!
 //! Field names are the column names: rows travel to and from PostgreSQL as JSON
-//! (`row_to_json` to load, `jsonb_populate_recordset` to write), so a row is one value in one
+//! (`to_jsonb` to load, `jsonb_populate_recordset` to write; generated columns such as the size
+//! class and completion percentages are PostgreSQL's to compute), so a row is one value in one
 //! statement however many columns it has. Dates and timestamps stay in their text form (the
 //! projection only copies them); areas are decimal text, added up through [`domain::Mu`].
 
@@ -22,7 +23,6 @@ pub struct UnitRow {
 pub const UNITS: Table = Table {
     name: "units",
     key: &["unit_id"],
-    columns: &["unit_id", "name", "unit_kind", "created_at", "updated_at"],
     numeric: &[],
 };
 
@@ -40,7 +40,6 @@ pub struct ProjectRow {
     pub stage: String,
     pub status: String,
     pub status_reason: Option<String>,
-    pub size_class: String,
     pub intended_investment_yuan: i64,
     pub contract_investment_yuan: Option<i64>,
     pub fixed_asset_investment_yuan: Option<i64>,
@@ -80,55 +79,6 @@ pub struct ProjectRow {
 pub const PROJECTS: Table = Table {
     name: "projects",
     key: &["project_id"],
-    columns: &[
-        "project_id",
-        "name",
-        "project_kind",
-        "investor_name",
-        "investor_type",
-        "industry_chain",
-        "industrial",
-        "unit_id",
-        "lead_official",
-        "stage",
-        "status",
-        "status_reason",
-        "size_class",
-        "intended_investment_yuan",
-        "contract_investment_yuan",
-        "fixed_asset_investment_yuan",
-        "filed_investment_yuan",
-        "planned_investment_yuan",
-        "planned_year",
-        "land_demand_mu",
-        "land_delivered_mu",
-        "project_code",
-        "approval_route",
-        "credit_code",
-        "company_name",
-        "registered_capital_yuan",
-        "registered_date",
-        "framework_signed_date",
-        "contract_signed_date",
-        "planned_start_period",
-        "contract_planned_start_period",
-        "planned_completion_period",
-        "planned_production_period",
-        "start_date",
-        "completion_date",
-        "production_date",
-        "production_full",
-        "abandoned_date",
-        "cumulative_investment_yuan",
-        "cumulative_funds_yuan",
-        "ytd_investment_yuan",
-        "start_light",
-        "investment_light",
-        "light",
-        "stream_version",
-        "created_at",
-        "updated_at",
-    ],
     numeric: &["land_demand_mu", "land_delivered_mu"],
 };
 
@@ -145,14 +95,6 @@ pub struct AssignmentRow {
 pub const ASSIGNMENTS: Table = Table {
     name: "project_assignments",
     key: &["project_id", "seq"],
-    columns: &[
-        "project_id",
-        "seq",
-        "unit_id",
-        "lead_official",
-        "effective_date",
-        "recorded_at",
-    ],
     numeric: &[],
 };
 
@@ -174,19 +116,6 @@ pub struct AgreementRow {
 pub const AGREEMENTS: Table = Table {
     name: "agreements",
     key: &["project_id", "seq"],
-    columns: &[
-        "project_id",
-        "seq",
-        "agreement_kind",
-        "signed_date",
-        "contract_investment_yuan",
-        "fixed_asset_investment_yuan",
-        "land_demand_mu",
-        "planned_start_period",
-        "planned_completion_period",
-        "planned_production_period",
-        "recorded_at",
-    ],
     numeric: &["land_demand_mu"],
 };
 
@@ -205,16 +134,6 @@ pub struct AnnualPlanRow {
 pub const ANNUAL_PLANS: Table = Table {
     name: "annual_plans",
     key: &["project_id", "plan_year", "revision"],
-    columns: &[
-        "project_id",
-        "plan_year",
-        "revision",
-        "planned_investment_yuan",
-        "planned_start_period",
-        "reason",
-        "is_current",
-        "recorded_at",
-    ],
     numeric: &[],
 };
 
@@ -229,7 +148,6 @@ pub struct MilestoneRow {
 pub const MILESTONES: Table = Table {
     name: "project_milestones",
     key: &["project_id", "milestone"],
-    columns: &["project_id", "milestone", "business_date", "recorded_at"],
     numeric: &[],
 };
 
@@ -248,16 +166,6 @@ pub struct InvestmentReportRow {
 pub const INVESTMENT_REPORTS: Table = Table {
     name: "monthly_investment_reports",
     key: &["project_id", "period", "revision"],
-    columns: &[
-        "project_id",
-        "period",
-        "revision",
-        "completed_investment_yuan",
-        "funds_in_place_yuan",
-        "reason",
-        "actor",
-        "recorded_at",
-    ],
     numeric: &[],
 };
 
@@ -277,17 +185,6 @@ pub struct MonthlyRow {
 pub const MONTHLY: Table = Table {
     name: "monthly_investment",
     key: &["project_id", "period"],
-    columns: &[
-        "project_id",
-        "period",
-        "reported_completed_investment_yuan",
-        "reported_funds_in_place_yuan",
-        "completed_investment_yuan",
-        "funds_in_place_yuan",
-        "correction_count",
-        "reported_at",
-        "corrected_at",
-    ],
     numeric: &[],
 };
 
@@ -305,15 +202,6 @@ pub struct ExpropriationTargetRow {
 pub const EXPROPRIATION_TARGETS: Table = Table {
     name: "expropriation_targets",
     key: &["project_id"],
-    columns: &[
-        "project_id",
-        "area_mu",
-        "households",
-        "graves",
-        "township",
-        "deadline_date",
-        "recorded_at",
-    ],
     numeric: &["area_mu"],
 };
 
@@ -333,17 +221,6 @@ pub struct ExpropriationReportRow {
 pub const EXPROPRIATION_REPORTS: Table = Table {
     name: "expropriation_reports",
     key: &["project_id", "seq"],
-    columns: &[
-        "project_id",
-        "seq",
-        "as_of_date",
-        "area_mu",
-        "households_signed",
-        "households_relocated",
-        "graves_moved",
-        "compensation_yuan",
-        "recorded_at",
-    ],
     numeric: &["area_mu"],
 };
 
@@ -360,8 +237,6 @@ pub struct ExpropriationProgressRow {
     pub households_relocated: i64,
     pub graves_moved: i64,
     pub compensation_yuan: i64,
-    pub area_completion_pct: Option<String>,
-    pub households_completion_pct: Option<String>,
     pub land_delivered_mu: String,
     pub updated_at: String,
 }
@@ -369,30 +244,7 @@ pub struct ExpropriationProgressRow {
 pub const EXPROPRIATION_PROGRESS: Table = Table {
     name: "expropriation_progress",
     key: &["project_id"],
-    columns: &[
-        "project_id",
-        "target_area_mu",
-        "target_households",
-        "target_graves",
-        "deadline_date",
-        "as_of_date",
-        "area_mu",
-        "households_signed",
-        "households_relocated",
-        "graves_moved",
-        "compensation_yuan",
-        "area_completion_pct",
-        "households_completion_pct",
-        "land_delivered_mu",
-        "updated_at",
-    ],
-    numeric: &[
-        "target_area_mu",
-        "area_mu",
-        "area_completion_pct",
-        "households_completion_pct",
-        "land_delivered_mu",
-    ],
+    numeric: &["target_area_mu", "area_mu", "land_delivered_mu"],
 };
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -407,13 +259,6 @@ pub struct LandDeliveryRow {
 pub const LAND_DELIVERIES: Table = Table {
     name: "land_deliveries",
     key: &["project_id", "parcel_no"],
-    columns: &[
-        "project_id",
-        "parcel_no",
-        "area_mu",
-        "delivered_date",
-        "recorded_at",
-    ],
     numeric: &["area_mu"],
 };
 
@@ -432,16 +277,6 @@ pub struct TargetRow {
 pub const TARGETS: Table = Table {
     name: "targets",
     key: &["target_year", "scope", "metric", "revision"],
-    columns: &[
-        "target_year",
-        "scope",
-        "metric",
-        "revision",
-        "target_value",
-        "reason",
-        "is_current",
-        "recorded_at",
-    ],
     numeric: &["target_value"],
 };
 
@@ -471,27 +306,6 @@ pub struct SupervisionItemRow {
 pub const SUPERVISION_ITEMS: Table = Table {
     name: "supervision_items",
     key: &["item_id"],
-    columns: &[
-        "item_id",
-        "project_id",
-        "title",
-        "category",
-        "lead_unit_id",
-        "co_unit_ids",
-        "opened_date",
-        "deadline_date",
-        "item_status",
-        "feedback_count",
-        "last_feedback_date",
-        "extension_count",
-        "closed_date",
-        "closed_at",
-        "accountability_count",
-        "due_soon",
-        "overdue",
-        "opened_at",
-        "updated_at",
-    ],
     numeric: &[],
 };
 
@@ -508,14 +322,6 @@ pub struct AccountabilityRow {
 pub const ACCOUNTABILITY: Table = Table {
     name: "accountability_records",
     key: &["item_id", "seq"],
-    columns: &[
-        "item_id",
-        "seq",
-        "action",
-        "subject",
-        "action_date",
-        "recorded_at",
-    ],
     numeric: &[],
 };
 
@@ -531,6 +337,5 @@ pub struct RuleSettingRow {
 pub const RULE_SETTINGS: Table = Table {
     name: "rule_settings",
     key: &["seq"],
-    columns: &["seq", "rule", "settings", "reason", "recorded_at"],
     numeric: &[],
 };
