@@ -112,13 +112,18 @@ pub async fn apply_batch(
 /// Loads the current rows of everything the batch touches.
 async fn load(conn: &mut PgConnection, events: &[Decoded<'_>]) -> Result<Batch, ProjectionError> {
     let mut project_ids = HashSet::new();
+    // Only a correction changes an existing month; a report creates its month.
+    let mut corrected_ids = HashSet::new();
     let mut unit_ids = HashSet::new();
     let mut item_ids = HashSet::new();
     let mut target_years = HashSet::new();
     for e in events {
         match &e.aggregate {
-            Aggregate::Project(id, _) => {
+            Aggregate::Project(id, event) => {
                 project_ids.insert(*id);
+                if matches!(event, ProjectEvent::InvestmentReportCorrected(_)) {
+                    corrected_ids.insert(*id);
+                }
             }
             Aggregate::Unit(id, _) => {
                 unit_ids.insert(id.clone());
@@ -151,13 +156,20 @@ async fn load(conn: &mut PgConnection, events: &[Decoded<'_>]) -> Result<Batch, 
         for row in sql::load::<ProjectRow, _>(conn, &PROJECTS, by_project, &project_ids).await? {
             batch.projects.insert(row.project_id, row);
         }
-        // Months are few per project; loading all of a project's months is simpler than
-        // collecting (project, period) pairs and costs little.
-        for row in sql::load::<MonthlyRow, _>(conn, &MONTHLY, by_project, &project_ids).await? {
+    }
+    if !corrected_ids.is_empty() {
+        // Corrections are rare: all months of the corrected projects is a small read.
+        let corrected: Vec<Uuid> = corrected_ids.into_iter().collect();
+        for row in
+            sql::load::<MonthlyRow, _>(conn, &MONTHLY, "project_id = ANY($1)", &corrected).await?
+        {
             batch
                 .monthly
                 .insert((row.project_id, row.period.clone()), row);
         }
+    }
+    if !project_ids.is_empty() {
+        let by_project = "project_id = ANY($1)";
         for row in sql::load::<ExpropriationTargetRow, _>(
             conn,
             &EXPROPRIATION_TARGETS,
