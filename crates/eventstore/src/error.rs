@@ -53,3 +53,13 @@ pub enum StoreError {
 fn display_version(version: Option<u64>) -> String {
     version.map_or_else(|| "none (no stream)".to_owned(), |v| v.to_string())
 }
+
+/// Converts between the API's unsigned numbers and the databases' signed ones.
+pub(crate) fn to_i64(value: u64, what: &str) -> Result<i64, StoreError> {
+    i64::try_from(value)
+        .map_err(|_| StoreError::InvalidAppend(format!("{what} {value} is out of range")))
+}
+
+pub(crate) fn to_u64(value: i64, what: &str) -> Result<u64, StoreError> {
+    u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("negative {what} {value}")))
+}

@@ -1,10 +1,12 @@
 //! The event envelope: what is appended, what is read back, and what an append answers.
 
+use std::collections::HashSet;
+
 use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::Position;
+use crate::{Position, StoreError};
 
 /// What the writer expects the stream to be before its append (EventStoreDB semantics).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -114,4 +116,39 @@ pub enum Direction {
     Forwards,
     /// Versions `from_version`, `from_version - 1`, … down to 0; pass `u64::MAX` to start at the end.
     Backwards,
+}
+
+/// The checks every backend makes on an append's events before touching the database.
+pub(crate) fn check_events(events: &[NewEvent]) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Err(StoreError::InvalidAppend("no events to append".to_owned()));
+    }
+    let mut seen = HashSet::with_capacity(events.len());
+    for e in events {
+        if !seen.insert(e.id) {
+            return Err(StoreError::InvalidAppend(format!(
+                "event id {} appears twice",
+                e.id
+            )));
+        }
+        if e.event_type.is_empty() {
+            return Err(StoreError::InvalidAppend(format!(
+                "event {} has no type",
+                e.id
+            )));
+        }
+        if e.schema_version == 0 {
+            return Err(StoreError::InvalidAppend(format!(
+                "event {} has schema version 0 (they start at 1)",
+                e.id
+            )));
+        }
+        if !e.metadata.is_object() {
+            return Err(StoreError::InvalidAppend(format!(
+                "metadata of event {} is not a JSON object",
+                e.id
+            )));
+        }
+    }
+    Ok(())
 }

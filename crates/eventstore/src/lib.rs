@@ -5,6 +5,7 @@
 //! expected versions, idempotent appends by event id). docs/ARCHITECTURE.md explains the design.
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+pub mod canonical_json;
 mod error;
 mod event;
 mod filter;

@@ -6,11 +6,13 @@
 
 use std::fmt;
 
+use futures::{Stream, TryStreamExt};
+
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::hash::{self, HashInput, RangeDigest, SealInput, ZERO_HASH};
-use crate::{Position, Seal};
+use crate::{Position, Seal, StoreError};
 
 /// Mismatches kept in a report; beyond this only the count grows.
 pub const MAX_REPORTED_MISMATCHES: usize = 100;
@@ -253,5 +255,52 @@ impl SealChecker {
         self.prev_to = seal.to;
         self.prev_hash = seal.hash;
         self.expected_no = seal.seal_no + 1;
+    }
+}
+
+/// Checks `seals` (in seal order) against `events`: `(position, hash)` of every stored event up
+/// to the last seal's `to`, in $all order, as a backend streams them from one snapshot.
+pub async fn check_seals<S>(
+    seals: &[Seal],
+    mut events: S,
+    report: &mut VerifyReport,
+) -> Result<(), StoreError>
+where
+    S: Stream<Item = Result<(Position, Vec<u8>), StoreError>> + Unpin,
+{
+    let mut checker = SealChecker::new();
+    let mut pending: Option<(Position, Vec<u8>)> = None;
+    for seal in seals {
+        let mut digest = RangeDigest::default();
+        loop {
+            if pending.is_none() {
+                pending = events.try_next().await?;
+            }
+            match pending.take() {
+                Some((p, h)) if p <= seal.to => digest.push(&h),
+                other => {
+                    pending = other;
+                    break;
+                }
+            }
+        }
+        checker.check(seal, digest, report);
+    }
+    Ok(())
+}
+
+/// What is wrong with a stream whose head row (`head` version) disagrees with its last stored event
+/// (`last` version; `same_hash`: whether the head's hash equals that event's).
+pub fn head_problem(head: Option<i64>, last: Option<i64>, same_hash: Option<bool>) -> String {
+    match (head, last) {
+        (Some(h), Some(l)) if h != l => {
+            format!("head says version {h} but the last stored event is version {l}")
+        }
+        (Some(_), Some(_)) if same_hash == Some(false) => {
+            "head hash differs from the last event's hash".to_owned()
+        }
+        (Some(h), None) => format!("head says version {h} but no event is stored"),
+        (None, Some(l)) => format!("events up to version {l} but no stream head"),
+        _ => "head disagrees with its events".to_owned(),
     }
 }

@@ -1,12 +1,11 @@
 //! Appending: one call of `eventstore.append` per append.
 
-use std::collections::HashSet;
-
 use serde_json::Value;
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
 use super::errors::{map_append_error, to_i64, to_u64};
+use crate::event::check_events;
 use crate::stream_name::validate_stream_name;
 use crate::{AppendResult, AppendedEvent, ExpectedVersion, NewEvent, Position, StoreError};
 
@@ -18,40 +17,6 @@ fn expected_code(expected: ExpectedVersion) -> Result<i64, StoreError> {
         ExpectedVersion::StreamExists => -3,
         ExpectedVersion::Exact(v) => to_i64(v, "expected version")?,
     })
-}
-
-fn check_events(events: &[NewEvent]) -> Result<(), StoreError> {
-    if events.is_empty() {
-        return Err(StoreError::InvalidAppend("no events to append".to_owned()));
-    }
-    let mut seen = HashSet::with_capacity(events.len());
-    for e in events {
-        if !seen.insert(e.id) {
-            return Err(StoreError::InvalidAppend(format!(
-                "event id {} appears twice",
-                e.id
-            )));
-        }
-        if e.event_type.is_empty() {
-            return Err(StoreError::InvalidAppend(format!(
-                "event {} has no type",
-                e.id
-            )));
-        }
-        if e.schema_version == 0 {
-            return Err(StoreError::InvalidAppend(format!(
-                "event {} has schema version 0 (they start at 1)",
-                e.id
-            )));
-        }
-        if !e.metadata.is_object() {
-            return Err(StoreError::InvalidAppend(format!(
-                "metadata of event {} is not a JSON object",
-                e.id
-            )));
-        }
-    }
-    Ok(())
 }
 
 pub(crate) async fn append(

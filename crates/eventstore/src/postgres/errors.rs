@@ -37,12 +37,4 @@ pub(crate) fn map_append_error(
     }
 }
 
-/// Converts between the API's unsigned numbers and PostgreSQL's signed ones.
-pub(crate) fn to_i64(value: u64, what: &str) -> Result<i64, StoreError> {
-    i64::try_from(value)
-        .map_err(|_| StoreError::InvalidAppend(format!("{what} {value} is out of range")))
-}
-
-pub(crate) fn to_u64(value: i64, what: &str) -> Result<u64, StoreError> {
-    u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("negative {what} {value}")))
-}
+pub(crate) use crate::error::{to_i64, to_u64};

@@ -5,8 +5,8 @@ use futures::TryStreamExt;
 use sqlx::{PgPool, Row};
 
 use super::errors::{to_i64, to_u64};
-use crate::hash::{RangeDigest, to_hash};
-use crate::verify::{Mismatch, SealChecker, StoredEvent, StreamChainChecker, VerifyReport};
+use crate::hash::to_hash;
+use crate::verify::{Mismatch, StoredEvent, StreamChainChecker, VerifyReport, check_seals};
 use crate::{Position, Seal, StoreError};
 
 pub(crate) async fn verify(pool: &PgPool) -> Result<VerifyReport, StoreError> {
@@ -62,20 +62,9 @@ pub(crate) async fn verify(pool: &PgPool) -> Result<VerifyReport, StoreError> {
             let head: Option<i64> = r.try_get("head_version")?;
             let last: Option<i64> = r.try_get("last_version")?;
             let same_hash: Option<bool> = r.try_get("same_hash")?;
-            let problem = match (head, last) {
-                (Some(h), Some(l)) if h != l => {
-                    format!("head says version {h} but the last stored event is version {l}")
-                }
-                (Some(_), Some(_)) if same_hash == Some(false) => {
-                    "head hash differs from the last event's hash".to_owned()
-                }
-                (Some(h), None) => format!("head says version {h} but no event is stored"),
-                (None, Some(l)) => format!("events up to version {l} but no stream head"),
-                _ => "head disagrees with its events".to_owned(),
-            };
             report.push(Mismatch::Stream {
                 stream: r.try_get("stream")?,
-                problem,
+                problem: crate::verify::head_problem(head, last, same_hash),
             });
         }
     }
@@ -114,40 +103,24 @@ pub(crate) async fn verify(pool: &PgPool) -> Result<VerifyReport, StoreError> {
     .collect::<Result<_, StoreError>>()?;
 
     if let Some(last) = seals.last() {
-        let mut rows = sqlx::query(
+        let rows = sqlx::query(
             "SELECT tx_id::text::bigint AS commit_pos, position, hash FROM eventstore.events \
              WHERE (tx_id, position) <= ($1::text::xid8, $2) ORDER BY tx_id, position",
         )
         .bind(to_i64(last.to.commit, "commit position")?.to_string())
         .bind(last.to.prepare)
-        .fetch(&mut *tx);
-        let mut checker = SealChecker::new();
-        let mut pending: Option<(Position, Vec<u8>)> = None;
-        for seal in &seals {
-            let mut digest = RangeDigest::default();
-            loop {
-                if pending.is_none() {
-                    pending = match rows.try_next().await? {
-                        Some(r) => Some((
-                            Position {
-                                commit: to_u64(r.try_get("commit_pos")?, "transaction id")?,
-                                prepare: r.try_get("position")?,
-                            },
-                            r.try_get("hash")?,
-                        )),
-                        None => None,
-                    };
-                }
-                match pending.take() {
-                    Some((p, h)) if p <= seal.to => digest.push(&h),
-                    other => {
-                        pending = other;
-                        break;
-                    }
-                }
-            }
-            checker.check(seal, digest, &mut report);
-        }
+        .fetch(&mut *tx)
+        .map_err(StoreError::from)
+        .and_then(|r| async move {
+            Ok((
+                Position {
+                    commit: to_u64(r.try_get("commit_pos")?, "transaction id")?,
+                    prepare: r.try_get("position")?,
+                },
+                r.try_get::<Vec<u8>, _>("hash")?,
+            ))
+        });
+        check_seals(&seals, Box::pin(rows), &mut report).await?;
     }
     drop(tx);
     report.sort();
