@@ -95,6 +95,12 @@ pub enum Command {
         command: crate::commands::tokens::TokensCommand,
     },
 
+    /// Ask a running server's /healthz (exit code 0 when it answers 200, else 1).
+    ///
+    /// For container health checks: probes the address of --listen / TAIZHANG_LISTEN, the one
+    /// `serve` listens on (0.0.0.0 and [::] are probed on loopback). Needs no database.
+    Healthcheck(crate::commands::healthcheck::HealthcheckArgs),
+
     /// Print the GraphQL schema (SDL), as checked in at schema.graphql.
     Schema {
         /// Write it to this file instead of stdout.

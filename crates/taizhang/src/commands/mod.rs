@@ -1,6 +1,7 @@
 //! One module per command.
 
 mod demo;
+pub mod healthcheck;
 mod migrate;
 pub mod projections;
 mod schema;
@@ -22,10 +23,11 @@ use crate::cli::{Cli, Command};
 pub const EXIT_ERROR: u8 = 2;
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    // These two manage their own connection (or need none).
+    // These manage their own connection (or need none).
     match cli.command {
         Command::Schema { output } => return schema::run(output.as_deref()),
         Command::Serve(args) => return serve::run(cli.database_url, *args).await,
+        Command::Healthcheck(args) => return Ok(healthcheck::run(&args)),
         _ => {}
     }
     let pool = PgPoolOptions::new()
@@ -47,7 +49,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo => demo::run(&store).await,
         Command::Projections { command } => projections::run(&store, command).await,
         Command::Tokens { command } => tokens::run(&store, command).await,
-        Command::Schema { .. } | Command::Serve(_) => unreachable!("dispatched above"),
+        Command::Schema { .. } | Command::Serve(_) | Command::Healthcheck(_) => {
+            unreachable!("dispatched above")
+        }
     }
 }
 
