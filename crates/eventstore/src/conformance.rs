@@ -1000,3 +1000,294 @@ pub async fn filtered_subscription_goes_live<H: Harness>(h: &H) {
     }
     assert_quiet(&mut sub, Duration::from_millis(400)).await;
 }
+
+/// Events for the import tests: several streams interleaved, data that exercises the jsonb text
+/// form (escapes, non-ASCII, key order, numbers beyond integers), command-style metadata, a
+/// schema version above 1. Returns what the source store holds, in $all order.
+async fn import_source<S: EventStore>(store: &S) -> Vec<RecordedEvent> {
+    let metadata = |n: u64| {
+        json!({
+            "actor": "导入测试",
+            "correlationId": Uuid::from_u128(u128::from(n)),
+            "causationId": Uuid::from_u128(u128::from(n) + 1000),
+            "idempotencyKey": format!("key-{n}"),
+        })
+    };
+    for n in 0..12u64 {
+        let data = json!({
+            "n": n,
+            "text": "引号\"反斜杠\\换行\n制表\t控制\u{1}é/",
+            "nested": { "zz": [], "a": {}, "list": [1, -2, 1.5, 0.25, 1e20, null, true] },
+            "bb": n % 2 == 0,
+        });
+        let e = NewEvent::new(format!("Imported{}", n % 3), data)
+            .with_metadata(metadata(n))
+            .with_schema_version(if n % 4 == 3 { 2 } else { 1 });
+        store
+            .append(&format!("move-{}", n % 3), ExpectedVersion::Any, vec![e])
+            .await
+            .unwrap();
+    }
+    // One multi-event append, so a stream's events share a recorded_at.
+    store
+        .append(
+            "batch-1",
+            ExpectedVersion::NoStream,
+            vec![
+                event("Batched", 1),
+                event("Batched", 2),
+                event("Batched", 3),
+            ],
+        )
+        .await
+        .unwrap();
+    read_all_settled(store, &Filter::all(), 15).await
+}
+
+async fn import_all<S: EventStore>(
+    target: &S,
+    events: &[RecordedEvent],
+    batch: usize,
+) -> Result<crate::ImportSummary, StoreError> {
+    use crate::Importer;
+    let mut importer = target.begin_import().await?;
+    for chunk in events.chunks(batch) {
+        importer
+            .write(
+                chunk
+                    .iter()
+                    .cloned()
+                    .map(crate::ImportEvent::from)
+                    .collect(),
+            )
+            .await?;
+    }
+    importer.commit().await
+}
+
+/// Asserts `store` holds nothing at all (no event, stream or seal) and can still start an import.
+async fn assert_untouched<S: EventStore>(store: &S) {
+    assert!(
+        store
+            .read_all(Position::START, &Filter::all(), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let report = store.verify().await.unwrap();
+    assert_eq!((report.events, report.streams, report.seals), (0, 0, 0));
+    drop(store.begin_import().await.expect("no lock left behind"));
+}
+
+/// An export-like read of one store imported into a fresh one: same events (ids, streams,
+/// versions, types, stored schema versions, data, metadata, recorded_at, hashes) in the same $all
+/// order, stream heads rebuilt (appends continue the chains), verify clean, and the digest of the
+/// hashes as the source's. A second import into the now non-empty store is refused.
+pub async fn import_into_empty_store<H: Harness>(h: &H) {
+    let source = h.fresh().await;
+    let events = import_source(&source).await;
+    assert_eq!(events.len(), 15);
+    let head = source.all_head().await.unwrap();
+    assert_eq!(head.events, 15);
+    assert_eq!(head.last, Some(events[14].position));
+    assert_eq!(
+        h.fresh().await.all_head().await.unwrap(),
+        crate::AllHead {
+            events: 0,
+            last: None
+        }
+    );
+    let mut digest = crate::hash::RangeDigest::default();
+    events.iter().for_each(|e| digest.push(&e.hash));
+
+    let target = h.fresh().await;
+    let summary = import_all(&target, &events, 4).await.unwrap();
+    assert_eq!(
+        (summary.events, summary.streams, summary.digest),
+        (15, 4, digest.finish())
+    );
+
+    let imported = read_all_settled(&target, &Filter::all(), 15).await;
+    assert_eq!(imported.len(), 15);
+    let positions: Vec<Position> = imported.iter().map(|e| e.position).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    for (a, b) in events.iter().zip(&imported) {
+        let mut b = b.clone();
+        b.position = a.position; // positions belong to each store's own $all
+        assert_eq!(a, &b);
+    }
+    for stream in ["move-0", "move-1", "move-2", "batch-1"] {
+        let a = source
+            .read_stream(stream, Direction::Forwards, 0, 100)
+            .await
+            .unwrap();
+        let b = target
+            .read_stream(stream, Direction::Forwards, 0, 100)
+            .await
+            .unwrap();
+        assert_eq!(
+            a.iter().map(|e| (e.id, e.hash)).collect::<Vec<_>>(),
+            b.iter().map(|e| (e.id, e.hash)).collect::<Vec<_>>(),
+            "{stream}"
+        );
+    }
+    let report = target.verify().await.unwrap();
+    assert!(report.is_ok(), "{:?}", report.mismatches);
+    assert_eq!((report.events, report.streams), (15, 4));
+
+    // The heads were rebuilt: appends go on from the imported versions, chained on their hashes.
+    assert_wrong_version(
+        target
+            .append("move-0", ExpectedVersion::NoStream, vec![event("After", 0)])
+            .await,
+        Some(3),
+    );
+    let after = target
+        .append("move-0", ExpectedVersion::Exact(3), vec![event("After", 1)])
+        .await
+        .unwrap();
+    assert_eq!(after.stream_version, 4);
+    assert!(after.events[0].position > positions[14]);
+    let report = target.verify().await.unwrap();
+    assert!(report.is_ok(), "{:?}", report.mismatches);
+
+    match import_all(&target, &events, 4).await {
+        Err(StoreError::NotEmpty {
+            events: 16,
+            streams: 4,
+            seals: 0,
+        }) => {}
+        other => panic!("expected NotEmpty, got {other:?}"),
+    }
+    let text = import_all(&source, &events, 4)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("not empty") && text.contains("15 events"),
+        "{text}"
+    );
+}
+
+/// A broken chain (changed data, a missing event, a repeated id) is refused with the stream and
+/// version, and the import writes nothing; so does an importer dropped without commit.
+pub async fn import_refuses_broken_chain_and_writes_nothing<H: Harness>(h: &H) {
+    let source = h.fresh().await;
+    let events = import_source(&source).await;
+    let target = h.fresh().await;
+
+    // Data changed after export (the hash no longer matches), in the second batch.
+    let mut changed = events.clone();
+    let at = changed.iter().position(|e| e.version == 2).unwrap();
+    changed[at].data["n"] = json!(999);
+    let (stream, version) = (changed[at].stream.clone(), changed[at].version);
+    match import_all(&target, &changed, 5).await {
+        Err(StoreError::BrokenChain {
+            stream: s,
+            version: v,
+            problem,
+        }) => {
+            assert_eq!((s.as_str(), v), (stream.as_str(), version));
+            assert!(problem.contains("hash"), "{problem}");
+        }
+        other => panic!("expected BrokenChain, got {other:?}"),
+    }
+    assert_untouched(&target).await;
+
+    // A missing event: the next one of its stream does not follow.
+    let mut missing = events.clone();
+    let gone = missing.iter().position(|e| e.version == 1).unwrap();
+    let removed = missing.remove(gone);
+    match import_all(&target, &missing, 100).await {
+        Err(StoreError::BrokenChain {
+            stream, version, ..
+        }) => assert_eq!((stream, version), (removed.stream.clone(), 2)),
+        other => panic!("expected BrokenChain, got {other:?}"),
+    }
+    assert_untouched(&target).await;
+
+    // The same id twice, each copy with a chain of its own that checks out.
+    let mut twice = events.clone();
+    let copy = &events[0];
+    let data = crate::canonical_json::jsonb_text(&copy.data).unwrap();
+    let metadata = crate::canonical_json::jsonb_text(&copy.metadata).unwrap();
+    let micros = i64::try_from(copy.recorded_at.unix_timestamp_nanos() / 1000).unwrap();
+    let hash = crate::hash::event_hash(
+        &crate::hash::ZERO_HASH,
+        &crate::hash::HashInput {
+            id: copy.id,
+            stream: "copy-1",
+            version: 0,
+            event_type: &copy.event_type,
+            schema_version: copy.schema_version,
+            data: &data,
+            metadata: &metadata,
+            recorded_at_micros: micros,
+        },
+    );
+    twice.push(RecordedEvent {
+        stream: "copy-1".to_owned(),
+        version: 0,
+        hash,
+        ..copy.clone()
+    });
+    match import_all(&target, &twice, 100).await {
+        Err(StoreError::ImportRefused(reason)) => assert!(reason.contains("twice"), "{reason}"),
+        other => panic!("expected ImportRefused, got {other:?}"),
+    }
+    assert_untouched(&target).await;
+
+    // Everything written, then dropped without commit.
+    {
+        use crate::Importer;
+        let mut importer = target.begin_import().await.unwrap();
+        importer
+            .write(
+                events
+                    .iter()
+                    .cloned()
+                    .map(crate::ImportEvent::from)
+                    .collect(),
+            )
+            .await
+            .unwrap();
+    }
+    assert_untouched(&target).await;
+}
+
+/// While an import is open, appends wait (they cannot slip in between the emptiness check and the
+/// import's events); once it commits they go on after the imported events.
+pub async fn import_locks_out_appends<H: Harness>(h: &H) {
+    use crate::Importer;
+    let source = h.fresh().await;
+    let events = import_source(&source).await;
+    let target = h.fresh().await;
+    let mut importer = target.begin_import().await.unwrap();
+    importer
+        .write(
+            events
+                .iter()
+                .cloned()
+                .map(crate::ImportEvent::from)
+                .collect(),
+        )
+        .await
+        .unwrap();
+    let appender = {
+        let target = target.clone();
+        tokio::spawn(async move {
+            target
+                .append("late-1", ExpectedVersion::NoStream, vec![event("Late", 0)])
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(!appender.is_finished(), "an append got past an open import");
+    importer.commit().await.unwrap();
+    let appended = appender.await.unwrap().unwrap();
+    let all = read_all_settled(&target, &Filter::all(), 16).await;
+    assert_eq!(all.len(), 16);
+    assert_eq!(all[15].stream, "late-1");
+    assert_eq!(all[15].position, appended.events[0].position);
+    assert!(target.verify().await.unwrap().is_ok());
+}

@@ -39,6 +39,34 @@ pub enum StoreError {
         message: String,
     },
 
+    /// An import's target already holds events, streams or seals: an import only fills an empty
+    /// store, so that the imported history is the whole history.
+    #[error(
+        "the target store is not empty ({events} events, {streams} streams, {seals} seals): \
+         import only into an empty store (目标库非空：只能导入到空库)"
+    )]
+    NotEmpty {
+        events: u64,
+        streams: u64,
+        seals: u64,
+    },
+
+    /// An imported event does not continue its stream's hash chain (wrong version, or a hash that
+    /// does not match its content chained on the previous event's hash).
+    #[error(
+        "hash chain broken at stream {stream} version {version}: {problem} \
+         (哈希链断裂：流 {stream} 版本 {version})"
+    )]
+    BrokenChain {
+        stream: String,
+        version: u64,
+        problem: String,
+    },
+
+    /// An import that cannot proceed for another reason (e.g. an event id that appears twice).
+    #[error("import refused: {0}")]
+    ImportRefused(String),
+
     /// Stored data the store cannot read back (should not happen; verify explains more).
     #[error("corrupt stored data: {0}")]
     Corrupt(String),

@@ -6,6 +6,7 @@ use std::pin::Pin;
 
 use futures::Stream;
 
+use crate::import::{AllHead, Importer};
 use crate::{
     AppendResult, Direction, ExpectedVersion, Filter, NewEvent, Position, RecordedEvent, Seal,
     StoreError, VerifyReport,
@@ -16,6 +17,9 @@ use crate::{
 pub type EventStream = Pin<Box<dyn Stream<Item = Result<RecordedEvent, StoreError>> + Send>>;
 
 pub trait EventStore: Clone + Send + Sync + 'static {
+    /// An import in progress (see [`EventStore::begin_import`]).
+    type Importer: Importer;
+
     /// Appends `events` atomically to `stream` if it is at `expected`. Retrying with the same
     /// event ids returns the original result and writes nothing.
     fn append(
@@ -58,6 +62,39 @@ pub trait EventStore: Clone + Send + Sync + 'static {
         &self,
         name: &str,
     ) -> impl Future<Output = Result<Option<Position>, StoreError>> + Send;
+
+    /// Starts importing a whole history (crate::import): one transaction that keeps every event's
+    /// id, stream, version, `recorded_at`, metadata and hash, rebuilds the stream heads, and keeps
+    /// the order of $all as written. Refuses with [`StoreError::NotEmpty`] a store that holds any
+    /// event, stream or seal (checked inside the transaction, with appends locked out until the
+    /// importer commits or is dropped; dropping it writes nothing).
+    fn begin_import(&self) -> impl Future<Output = Result<Self::Importer, StoreError>> + Send;
+
+    /// How many events $all holds and where it ends, as one consistent answer: an export reads
+    /// up to `last` and gets exactly `events` events, whatever is appended meanwhile. This default
+    /// reads all of $all; backends answer it with a count.
+    fn all_head(&self) -> impl Future<Output = Result<AllHead, StoreError>> + Send {
+        async move {
+            let mut head = AllHead {
+                events: 0,
+                last: None,
+            };
+            loop {
+                let batch = self
+                    .read_all(
+                        head.last.unwrap_or(Position::START),
+                        &Filter::default(),
+                        1000,
+                    )
+                    .await?;
+                let Some(last) = batch.last() else {
+                    return Ok(head);
+                };
+                head.last = Some(last.position);
+                head.events += batch.len() as u64;
+            }
+        }
+    }
 
     /// Reserves a unique business key (e.g. a national project code) for `owner` by appending
     /// `KeyReserved` to the stream `<kind>-<key>` with [`ExpectedVersion::NoStream`]. Reserving

@@ -35,6 +35,9 @@ conformance_tests!(
     reserve_keys,
     upcasting_on_read,
     invalid_input_is_refused,
+    import_into_empty_store,
+    import_refuses_broken_chain_and_writes_nothing,
+    import_locks_out_appends,
 );
 
 /// The subscription and $all rules again, with NOTIFY sent inside each append's transaction
@@ -199,6 +202,40 @@ mod postgres_only {
             Some(Position::new(43, 1))
         );
         drop(conn);
+        pool.close().await;
+        db.drop_database().await;
+    }
+
+    /// An import is the owner's operation: the service role can neither take the import's locks
+    /// nor call the import function, and the function refuses to run outside an import.
+    #[tokio::test]
+    async fn import_is_for_the_owner_only() {
+        let db = TestDatabase::migrated().await;
+        let pool = db.pool(2).await;
+        let call = "SELECT eventstore.import_events(ARRAY[]::uuid[], ARRAY[]::text[], \
+                    ARRAY[]::bigint[], ARRAY[]::text[], ARRAY[]::integer[], ARRAY[]::jsonb[], \
+                    ARRAY[]::jsonb[], ARRAY[]::timestamptz[], ARRAY[]::bytea[])";
+        let err = sqlx::query(call).execute(&pool).await.expect_err(call);
+        assert_eq!(sqlstate(err), "TZ006");
+
+        let mut tx = pool.begin().await.unwrap();
+        sqlx::query("SET LOCAL ROLE taizhang_service")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        for sql in [
+            "LOCK TABLE eventstore.streams, eventstore.events, eventstore.seals IN EXCLUSIVE MODE",
+            call,
+        ] {
+            sqlx::query("SAVEPOINT s").execute(&mut *tx).await.unwrap();
+            let err = sqlx::query(sql).execute(&mut *tx).await.expect_err(sql);
+            assert_eq!(sqlstate(err), "42501", "{sql}");
+            sqlx::query("ROLLBACK TO SAVEPOINT s")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        tx.rollback().await.unwrap();
         pool.close().await;
         db.drop_database().await;
     }

@@ -7,6 +7,7 @@
 mod append;
 mod checkpoint;
 mod errors;
+mod import;
 mod notifier;
 mod read;
 mod seal;
@@ -23,11 +24,12 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 
 use crate::{
-    AppendResult, Direction, EventStore, EventStream, ExpectedVersion, Filter, NewEvent, Position,
-    RecordedEvent, Seal, StoreError, Upcasters, VerifyReport,
+    AllHead, AppendResult, Direction, EventStore, EventStream, ExpectedVersion, Filter, NewEvent,
+    Position, RecordedEvent, Seal, StoreError, Upcasters, VerifyReport,
 };
 
 pub use checkpoint::{load_checkpoint, save_checkpoint};
+pub use import::PgImporter;
 
 /// The store's migrations (migrations/postgres), embedded in the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/postgres");
@@ -164,6 +166,8 @@ impl PgEventStore {
 }
 
 impl EventStore for PgEventStore {
+    type Importer = PgImporter;
+
     async fn append(
         &self,
         stream: &str,
@@ -217,6 +221,14 @@ impl EventStore for PgEventStore {
 
     async fn verify(&self) -> Result<VerifyReport, StoreError> {
         verify::verify(&self.pool).await
+    }
+
+    async fn begin_import(&self) -> Result<PgImporter, StoreError> {
+        import::begin(&self.pool).await
+    }
+
+    async fn all_head(&self) -> Result<AllHead, StoreError> {
+        import::all_head(&self.pool).await
     }
 
     async fn load_checkpoint(&self, name: &str) -> Result<Option<Position>, StoreError> {
