@@ -67,7 +67,16 @@ pub trait Harness: Send + Sync {
         event: NewEvent,
     ) -> impl Future<Output = HeldAppend> + Send;
 
-    /// Kills every database connection of `store` (server side).
+    /// Whether other appends can commit while a [`Harness::hold_append`] transaction is open.
+    /// PostgreSQL: yes (appends lock only their stream's row; readers of $all wait for the open
+    /// transaction instead). SQLite: no, it has one writer at a time, so the other appends wait
+    /// until the held one ends, and there is never an open append below a committed position.
+    fn writers_run_concurrently(&self) -> bool {
+        true
+    }
+
+    /// Kills every database connection of `store` (server side; SQLite, without a server, closes
+    /// and replaces its pool's connections instead, see its harness).
     fn kill_connections(&self, store: &Self::Store) -> impl Future<Output = ()> + Send;
 
     /// Changes the stored `data` of one event behind the store's back (as an administrator would).
@@ -523,23 +532,44 @@ pub async fn all_waits_for_open_transaction<H: Harness>(h: &H) {
     );
 
     let held = h.hold_append(&store, "held-1", event("Held", 1)).await;
-    for n in 0..3 {
-        store
-            .append(
-                &format!("held-later{n}"),
-                ExpectedVersion::NoStream,
-                vec![event("Later", n)],
-            )
-            .await
-            .unwrap();
+    let later = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            for n in 0..3 {
+                store
+                    .append(
+                        &format!("held-later{n}"),
+                        ExpectedVersion::NoStream,
+                        vec![event("Later", n)],
+                    )
+                    .await
+                    .unwrap();
+            }
+        })
+    };
+    if h.writers_run_concurrently() {
+        later.await.unwrap();
+        assert_eq!(
+            types(&read_all_settled(&store, &Filter::all(), 1).await),
+            ["Before"]
+        );
+        assert_quiet(&mut sub, Duration::from_millis(700)).await;
+        held.commit().await;
+    } else {
+        // One writer: the later appends wait for the held one; readers meanwhile see only what
+        // committed before it.
+        assert_eq!(
+            types(&read_all_once(&store, &Filter::all()).await),
+            ["Before"]
+        );
+        assert_quiet(&mut sub, Duration::from_millis(700)).await;
+        assert!(
+            !later.is_finished(),
+            "an append committed past a held writer"
+        );
+        held.commit().await;
+        later.await.unwrap();
     }
-    assert_eq!(
-        types(&read_all_settled(&store, &Filter::all(), 1).await),
-        ["Before"]
-    );
-    assert_quiet(&mut sub, Duration::from_millis(700)).await;
-
-    held.commit().await;
     let delivered = take(&mut sub, 4, Duration::from_secs(10)).await;
     assert_eq!(types(&delivered), ["Held", "Later", "Later", "Later"]);
     assert!(delivered.windows(2).all(|w| w[0].position < w[1].position));
@@ -553,17 +583,38 @@ pub async fn all_skips_rolled_back_transaction<H: Harness>(h: &H) {
     let store = h.fresh().await;
     let mut sub = store.subscribe_all(Position::START, Filter::all());
     let held = h.hold_append(&store, "rollback-1", event("Held", 1)).await;
-    store
-        .append(
-            "rollback-2",
-            ExpectedVersion::NoStream,
-            vec![event("Later", 0)],
-        )
-        .await
-        .unwrap();
+    let later = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .append(
+                    "rollback-2",
+                    ExpectedVersion::NoStream,
+                    vec![event("Later", 0)],
+                )
+                .await
+                .unwrap();
+        })
+    };
+    // With one writer (SQLite) the later append waits for the held one to end.
+    let waiting = if h.writers_run_concurrently() {
+        later.await.unwrap();
+        None
+    } else {
+        Some(later)
+    };
     assert!(read_all_once(&store, &Filter::all()).await.is_empty());
     assert_quiet(&mut sub, Duration::from_millis(500)).await;
+    if let Some(later) = &waiting {
+        assert!(
+            !later.is_finished(),
+            "an append committed past a held writer"
+        );
+    }
     held.rollback().await;
+    if let Some(later) = waiting {
+        later.await.unwrap();
+    }
     assert_eq!(
         types(&take(&mut sub, 1, Duration::from_secs(10)).await),
         ["Later"]

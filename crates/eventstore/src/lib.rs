@@ -1,8 +1,9 @@
 //! Append-only, hash-chained event store with a gap-free global log ($all) and subscriptions.
 //!
 //! The public types and the [`EventStore`] trait are backend-neutral; everything that speaks SQL
-//! lives in [`postgres`]. Semantics follow EventStoreDB (streams `category-id`, 0-based versions,
-//! expected versions, idempotent appends by event id). docs/ARCHITECTURE.md explains the design.
+//! lives in the backends, [`postgres`] and [`sqlite`]. Semantics follow EventStoreDB (streams
+//! `category-id`, 0-based versions, expected versions, idempotent appends by event id).
+//! docs/ARCHITECTURE.md explains the design.
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod canonical_json;
@@ -15,11 +16,13 @@ mod keys;
 mod position;
 mod seal;
 mod store;
+mod subscription;
 pub mod stream_name;
 mod upcast;
 pub mod verify;
 
 pub mod postgres;
+pub mod sqlite;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -32,6 +35,7 @@ pub use keys::{KEY_RESERVED, key_stream};
 pub use position::Position;
 pub use postgres::{NotifyMode, PgEventStore, PgStoreOptions};
 pub use seal::Seal;
+pub use sqlite::{SqliteEventStore, SqliteStoreOptions};
 pub use store::{EventStore, EventStream};
 pub use upcast::Upcasters;
 pub use verify::{Mismatch, VerifyReport};

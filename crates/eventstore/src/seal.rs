@@ -21,3 +21,28 @@ pub struct Seal {
     pub hash: [u8; 32],
     pub sealed_at: OffsetDateTime,
 }
+
+/// Seals `store` every `every` until the returned task is aborted; failures are logged and
+/// retried at the next tick (a missed seal only makes the next one cover more).
+pub(crate) fn spawn_sealer<S: crate::EventStore>(
+    store: S,
+    every: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match store.seal().await {
+                Ok(Some(seal)) => tracing::info!(
+                    seal_no = seal.seal_no,
+                    events = seal.event_count,
+                    to = %seal.to,
+                    "sealed"
+                ),
+                Ok(None) => tracing::debug!("nothing new to seal"),
+                Err(error) => tracing::warn!(%error, "sealing failed; will retry"),
+            }
+        }
+    })
+}

@@ -1,4 +1,4 @@
-//! The backend-neutral store interface. Backends (PostgreSQL now, SQLite later) implement it, and
+//! The backend-neutral store interface. Backends (PostgreSQL and SQLite) implement it, and
 //! the conformance suite (`conformance` feature) checks any implementation against the same rules.
 
 use std::future::Future;

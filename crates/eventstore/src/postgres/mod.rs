@@ -144,24 +144,7 @@ impl PgEventStore {
     /// Seals every `every` until the returned task is aborted; failures are logged and retried
     /// at the next tick (a missed seal only makes the next one cover more).
     pub fn spawn_sealer(&self, every: Duration) -> tokio::task::JoinHandle<()> {
-        let store = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                match store.seal().await {
-                    Ok(Some(seal)) => tracing::info!(
-                        seal_no = seal.seal_no,
-                        events = seal.event_count,
-                        to = %seal.to,
-                        "sealed"
-                    ),
-                    Ok(None) => tracing::debug!("nothing new to seal"),
-                    Err(error) => tracing::warn!(%error, "sealing failed; will retry"),
-                }
-            }
-        })
+        crate::seal::spawn_sealer(self.clone(), every)
     }
 }
 

@@ -1,23 +1,38 @@
-//! Subscriptions to $all: read in batches until caught up, then wait for a notification or the
-//! poll interval, whichever comes first, and read again.
+//! Subscriptions to $all on PostgreSQL: the shared loop (crate::subscription), woken by
+//! LISTEN/NOTIFY on a listener connection of its own.
 //!
-//! Correctness rests on reading, never on notifications: a notification only shortens the wait.
-//! So a lost notification, a killed listener connection or NOTIFY switched off cost latency (up to
-//! the poll interval), never events. The position only moves past delivered events, and $all reads
-//! never pass an open transaction, so there are no holes and no duplicates.
+//! A lost notification, a killed listener connection or NOTIFY switched off cost latency (up to
+//! the poll interval), never events (see crate::subscription).
 
-use futures::StreamExt;
+use std::time::Duration;
+
 use sqlx::postgres::PgListener;
-use tokio::sync::mpsc;
 
 use super::{NOTIFY_CHANNEL, PgEventStore};
+use crate::subscription::{self, Source, Timing};
 use crate::{EventStream, Filter, Position, RecordedEvent, StoreError};
 
 pub(crate) fn subscribe(store: PgEventStore, from: Position, filter: Filter) -> EventStream {
-    let capacity = store.options.subscription_batch.max(1);
-    let (tx, mut rx) = mpsc::channel(capacity);
-    tokio::spawn(run(store, from, filter, tx));
-    futures::stream::poll_fn(move |cx| rx.poll_recv(cx)).boxed()
+    let timing = Timing {
+        batch: store.options.subscription_batch,
+        poll_interval: store.options.poll_interval,
+        retry_delay: store.options.retry_delay,
+    };
+    subscription::spawn(
+        PgSource {
+            store,
+            filter,
+            listener: None,
+        },
+        from,
+        timing,
+    )
+}
+
+struct PgSource {
+    store: PgEventStore,
+    filter: Filter,
+    listener: Option<PgListener>,
 }
 
 async fn connect_listener(store: &PgEventStore) -> Option<PgListener> {
@@ -37,67 +52,46 @@ async fn connect_listener(store: &PgEventStore) -> Option<PgListener> {
     }
 }
 
-async fn run(
-    store: PgEventStore,
-    mut position: Position,
-    filter: Filter,
-    tx: mpsc::Sender<Result<RecordedEvent, StoreError>>,
-) {
-    let options = store.options.clone();
-    let batch = options.subscription_batch.max(1);
-    let mut listener: Option<PgListener> = None;
-    loop {
+impl Source for PgSource {
+    async fn page(
+        &mut self,
+        from: Position,
+        batch: usize,
+    ) -> Result<(Vec<RecordedEvent>, Position), StoreError> {
+        super::read::read_all_page(
+            &self.store.pool,
+            &self.store.upcasters,
+            from,
+            &self.filter,
+            batch,
+        )
+        .await
+    }
+
+    async fn before_read(&mut self) {
         // Listen before reading, so a notification sent between the read and the wait is kept.
-        if options.listen && listener.is_none() {
-            listener = connect_listener(&store).await;
+        if self.store.options.listen && self.listener.is_none() {
+            self.listener = connect_listener(&self.store).await;
         }
-        match super::read::read_all_page(&store.pool, &store.upcasters, position, &filter, batch)
-            .await
-        {
-            Ok((events, next)) => {
-                let full = events.len() == batch;
-                for event in events {
-                    if tx.send(Ok(event)).await.is_err() {
-                        return; // the subscriber went away
-                    }
+    }
+
+    async fn wait(&mut self, poll_interval: Duration) {
+        let Some(l) = self.listener.as_mut() else {
+            tokio::time::sleep(poll_interval).await;
+            return;
+        };
+        tokio::select! {
+            received = l.try_recv() => match received {
+                // Many appends, one read: drop the notifications already queued.
+                Ok(Some(_)) => while l.next_buffered().is_some() {},
+                // Connection lost; it reconnects on the next call, and we read anyway.
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "subscription listener failed; reconnecting");
+                    self.listener = None;
                 }
-                position = next;
-                if full {
-                    continue; // still catching up
-                }
-            }
-            Err(StoreError::Database(error)) => {
-                tracing::warn!(%error, %position, "subscription read failed; retrying");
-                tokio::select! {
-                    () = tokio::time::sleep(options.retry_delay) => continue,
-                    () = tx.closed() => return,
-                }
-            }
-            Err(error) => {
-                // Not a connection problem (e.g. an upcaster failed): retrying would fail again.
-                let _ = tx.send(Err(error)).await;
-                return;
-            }
-        }
-        match listener.as_mut() {
-            Some(l) => tokio::select! {
-                received = l.try_recv() => match received {
-                    // Many appends, one read: drop the notifications already queued.
-                    Ok(Some(_)) => while l.next_buffered().is_some() {},
-                    // Connection lost; it reconnects on the next call, and we read anyway.
-                    Ok(None) => {}
-                    Err(error) => {
-                        tracing::warn!(%error, "subscription listener failed; reconnecting");
-                        listener = None;
-                    }
-                },
-                () = tokio::time::sleep(options.poll_interval) => {}
-                () = tx.closed() => return,
             },
-            None => tokio::select! {
-                () = tokio::time::sleep(options.poll_interval) => {}
-                () = tx.closed() => return,
-            },
+            () = tokio::time::sleep(poll_interval) => {}
         }
     }
 }
