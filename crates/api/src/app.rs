@@ -24,6 +24,8 @@ pub enum BuildError {
     Migrate(#[source] eventstore::StoreError),
     #[error("cannot start the projectors: {0}")]
     Projectors(#[source] projections::RuntimeError),
+    #[error("cannot read the API tokens: {0}")]
+    Tokens(#[source] auth::TokenError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -99,9 +101,13 @@ impl Application {
             .and_then(|s| s.into_iter().map(|s| s.position).max())
             .unwrap_or(Position::START);
         let hub = Hub::start(store.clone(), from, shutdown.clone());
+        let gate = auth::Gate::new(pool.clone(), &config.serve.auth);
+        // Warns at every start without authentication, and when no token can get in yet.
+        gate.startup().await.map_err(BuildError::Tokens)?;
         let shutdown_for_cache = shutdown.clone();
         let state = Arc::new(StateInner {
             handler: CommandHandler::new(store.clone()),
+            gate,
             waiter: Waiter::start(pool.clone()),
             pool,
             store,
@@ -168,7 +174,8 @@ impl Application {
         });
         let mut stopping = stop.subscribe();
         let mut expired = stop.subscribe();
-        let app = router(shared.clone());
+        // Each request knows its peer's address: failed authentications are logged with it.
+        let app = router(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let server = axum::serve(listener, app).with_graceful_shutdown(async move {
             stopped(&mut stopping).await;
         });

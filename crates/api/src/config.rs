@@ -30,11 +30,6 @@ pub struct ServeArgs {
     #[arg(long, env = "TAIZHANG_PROJECTORS", default_value_t = true, action = clap::ArgAction::Set)]
     pub projectors: bool,
 
-    /// Actor recorded on mutations that carry no X-Actor header. Until access control exists,
-    /// the actor is whatever the client names; empty means the header is required.
-    #[arg(long, env = "TAIZHANG_DEFAULT_ACTOR", default_value = "")]
-    pub default_actor: String,
-
     /// Maximum database connections of the server's pool.
     #[arg(long, env = "TAIZHANG_DB_POOL", default_value_t = 16)]
     pub db_pool: u32,
@@ -58,6 +53,10 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub limits: Limits,
+
+    /// API tokens, rate limits, protected ops endpoints, the insecure mode (docs/security.md).
+    #[command(flatten)]
+    pub auth: auth::AuthArgs,
 }
 
 /// Query limits. The defaults protect a 2-core server from one expensive request.
@@ -113,7 +112,8 @@ pub struct Config {
 }
 
 impl Config {
-    /// Defaults suitable for tests: listen on a free loopback port.
+    /// Defaults suitable for tests: listen on a free loopback port, authentication on, and rate
+    /// limits far above what a test sends (the rate-limit tests set their own).
     pub fn for_tests(database_url: impl Into<String>) -> Config {
         Config {
             database_url: database_url.into(),
@@ -121,7 +121,6 @@ impl Config {
                 listen: SocketAddr::from(([127, 0, 0, 1], 0)),
                 migrate: true,
                 projectors: true,
-                default_actor: String::new(),
                 db_pool: 16,
                 // Generous: tests run beside other builds on a small machine.
                 write_wait_ms: 30_000,
@@ -129,6 +128,11 @@ impl Config {
                 shutdown_grace: 5,
                 seal_every: 0,
                 limits: Limits::default(),
+                auth: auth::AuthArgs {
+                    rate_limit: 10_000.0,
+                    rate_burst: 10_000,
+                    ..auth::AuthArgs::default()
+                },
             },
         }
     }

@@ -5,7 +5,8 @@
 //! no stack trace or SQL ever reaches a client.
 
 use async_graphql::ErrorExtensions;
-use commands::CommandError;
+use auth::{AuthError, TokenError};
+use commands::{CommandError, Guarded};
 use domain::{DomainError, ErrorCode, ValueError};
 
 /// The generic classes of `extensions.class` (and of `extensions.code` for errors that are not
@@ -17,9 +18,9 @@ pub mod class {
     pub const NOT_FOUND: &str = "NOT_FOUND";
     /// Someone else changed it first (expected version), or an idempotency key was reused.
     pub const CONFLICT: &str = "CONFLICT";
-    /// Reserved for access control (issue 6): no credentials.
+    /// No valid API token (missing, malformed, unknown, expired or revoked).
     pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
-    /// Reserved for access control (issue 6): not allowed.
+    /// The token's role or unit scope does not allow the operation.
     pub const FORBIDDEN: &str = "FORBIDDEN";
     /// A limit of the server (depth, complexity, aliases, page size, batch size, time) was hit.
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
@@ -48,7 +49,98 @@ pub enum ApiError {
         en: String,
         zh: String,
     },
+    /// Access control said no (or could not ask the token store).
+    Auth(AuthError),
+    /// The request conflicts with what is recorded (other than a domain rule).
+    Conflict {
+        code: &'static str,
+        field: &'static str,
+        en: String,
+        zh: String,
+    },
     Internal(String),
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        ApiError::Auth(e)
+    }
+}
+
+impl From<Guarded<AuthError>> for ApiError {
+    fn from(e: Guarded<AuthError>) -> Self {
+        match e {
+            Guarded::Refused(a) => ApiError::Auth(a),
+            Guarded::Command(c) => ApiError::Command(c),
+        }
+    }
+}
+
+impl From<TokenError> for ApiError {
+    fn from(e: TokenError) -> Self {
+        match e {
+            TokenError::Invalid { field, en, zh } => ApiError::Validation {
+                field: Some(camel(field)),
+                en,
+                zh,
+            },
+            TokenError::NotFound(id) => ApiError::NotFound {
+                what: "token",
+                id: id.to_string(),
+            },
+            TokenError::AlreadyRevoked(id) => ApiError::Conflict {
+                code: "TOKEN_ALREADY_REVOKED",
+                field: "tokenId",
+                en: format!("token {id} is already revoked"),
+                zh: format!("令牌 {id} 已被吊销"),
+            },
+            other @ (TokenError::Random(_)
+            | TokenError::Database(_)
+            | TokenError::Corrupt { .. }) => ApiError::Internal(format!("tokens: {other}")),
+        }
+    }
+}
+
+/// What a client is told when access control says no: `(code, class, English, Chinese)`. The
+/// same words over HTTP (before execution) and in GraphQL errors.
+pub fn auth_messages(e: &AuthError) -> (&'static str, &'static str, String, String) {
+    match e {
+        AuthError::Unauthenticated => (
+            class::UNAUTHENTICATED,
+            class::UNAUTHENTICATED,
+            "authentication required: send a valid API token as `Authorization: Bearer <token>`"
+                .to_owned(),
+            "需要有效的访问令牌：请以 `Authorization: Bearer <令牌>` 发送".to_owned(),
+        ),
+        AuthError::Forbidden {
+            operation,
+            reason_en,
+            reason_zh,
+        } => (
+            class::FORBIDDEN,
+            class::FORBIDDEN,
+            format!("forbidden to {}: {reason_en}", operation.label_en()),
+            format!("无权{}：{reason_zh}", operation.label_zh()),
+        ),
+        AuthError::RateLimited { retry_after } => (
+            class::RATE_LIMITED,
+            class::RATE_LIMITED,
+            format!(
+                "too many requests for this token: retry after {} ms",
+                retry_after.as_millis()
+            ),
+            format!(
+                "该令牌请求过于频繁，请 {} 毫秒后重试",
+                retry_after.as_millis()
+            ),
+        ),
+        AuthError::Unavailable(_) => (
+            "UNAVAILABLE",
+            class::INTERNAL,
+            "cannot check the API token now; try again shortly".to_owned(),
+            "暂时无法校验访问令牌，请稍后重试".to_owned(),
+        ),
+    }
 }
 
 impl From<DomainError> for ApiError {
@@ -270,6 +362,25 @@ impl From<ApiError> for async_graphql::Error {
             ApiError::Limit { en, zh } => {
                 gql(en, class::RATE_LIMITED, class::RATE_LIMITED, None, zh, None)
             }
+            ApiError::Auth(a) => {
+                if let AuthError::Unavailable(cause) = a {
+                    tracing::error!(%cause, "cannot check an API token");
+                }
+                let (code, class, en, zh) = auth_messages(a);
+                gql(&en, code, class, None, &zh, None).extend_with(|_, x| match a {
+                    AuthError::Forbidden { operation, .. } => x.set("operation", operation.field()),
+                    AuthError::RateLimited { retry_after } => {
+                        x.set("retryAfterMs", retry_after.as_millis() as u64)
+                    }
+                    _ => {}
+                })
+            }
+            ApiError::Conflict {
+                code,
+                field,
+                en,
+                zh,
+            } => gql(en, code, class::CONFLICT, Some(field), zh, None),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 internal()

@@ -19,6 +19,7 @@ macro_rules! sql {
     };
 }
 
+pub mod access;
 pub mod app;
 pub mod config;
 pub mod error;

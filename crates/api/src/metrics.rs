@@ -57,6 +57,8 @@ pub fn error(e: &ApiError) {
         ApiError::Validation { .. } => "VALIDATION".into(),
         ApiError::NotFound { .. } => "NOT_FOUND".into(),
         ApiError::Limit { .. } => "RATE_LIMITED".into(),
+        ApiError::Auth(a) => a.code().into(),
+        ApiError::Conflict { code, .. } => (*code).into(),
         ApiError::Internal(_) => "INTERNAL".into(),
     };
     metrics::counter!("graphql_errors_total", "code" => code).increment(1);

@@ -86,6 +86,7 @@ async fn graphql_over_http() {
             let r = reply(
                 app.client
                     .post(app.url("/graphql"))
+                    .header("authorization", app.bearer(auth::Role::Viewer))
                     .header("content-type", "application/json")
                     .header("accept", accept)
                     .body(body)
@@ -102,6 +103,7 @@ async fn graphql_over_http() {
     let r = reply(
         app.client
             .post(app.url("/graphql"))
+            .header("authorization", app.bearer(auth::Role::Viewer))
             .header("content-type", "text/plain")
             .body("{ units { name } }")
             .send()
@@ -132,6 +134,7 @@ async fn graphql_over_http() {
         let response = app
             .client
             .get(format!("{}?{mutation}", app.url("/graphql")))
+            .header("authorization", app.bearer(auth::Role::Admin))
             .header("accept", accept)
             .send()
             .await

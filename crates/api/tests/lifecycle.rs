@@ -198,7 +198,8 @@ async fn lifecycle_dashboard_retries_and_timeline() {
     assert_eq!(timeline["totalCount"], 12);
     let newest = &timeline["edges"][0]["node"];
     assert_eq!(newest["type"], "InvestmentReportCorrected");
-    assert_eq!(newest["actor"], "clerk");
+    // The actor is the token that wrote it: its name and id.
+    assert_eq!(newest["actor"], app.actor(auth::Role::Editor));
     assert_eq!(
         newest["correction"],
         json!({"period": "2026-07", "reason": "漏报设备款",
@@ -366,7 +367,19 @@ async fn every_error_class() {
         json!({"idempotencyKey": "ghost", "projectId": missing, "kind": "VISIT", "date": "2026-02-03", "leaderLevel": "县级", "summary": "x"}),
     )
     .await;
-    assert_eq!((r.code(), r.class()), ("PROJECT_NOT_FOUND", "NOT_FOUND"));
+    // The only role that writes projects is the editor, and the unit of a project that does not
+    // exist is unknown: access control says no before the rules could say "not found".
+    assert_eq!((r.code(), r.class()), ("FORBIDDEN", "FORBIDDEN"));
+    let r = app
+        .gql(
+            r#"mutation($id: ID!) { extendDeadline(input: {idempotencyKey: "ghost", itemId: $id, deadline: "2026-12-31", reason: "x", date: "2026-02-03"}) { item { itemId } } }"#,
+            json!({"id": missing}),
+        )
+        .await;
+    assert_eq!(
+        (r.code(), r.class()),
+        ("SUPERVISION_ITEM_NOT_FOUND", "NOT_FOUND")
+    );
     assert!(
         app.gql(
             "query($id: ID!) { project(id: $id) { name } }",
@@ -390,14 +403,15 @@ async fn every_error_class() {
         .gql("{ projects(first: 21) { totalCount } }", json!({}))
         .await;
     assert_eq!((r.code(), r.class()), ("RATE_LIMITED", "RATE_LIMITED"));
-    // Without X-Actor and without a default actor, rule 9 refuses the command.
+    // Without a token: UNAUTHENTICATED, before anything is run.
     let r = app
-        .post(
-            json!({"query": format!(r#"mutation {{ logContact(input: {{idempotencyKey: "anon", projectId: "{id}", kind: VISIT, date: "2026-02-03", leaderLevel: "x", summary: "x"}}) {{ result {{ version }} }} }}"#)}),
-            &[],
+        .gql_with(
+            None,
+            &format!(r#"mutation {{ logContact(input: {{idempotencyKey: "anon", projectId: "{id}", kind: VISIT, date: "2026-02-03", leaderLevel: "x", summary: "x"}}) {{ result {{ version }} }} }}"#),
+            json!({}),
         )
         .await;
-    assert_eq!(r.code(), "ACTOR_REQUIRED");
+    assert_eq!((r.status, r.code()), (401, "UNAUTHENTICATED"));
     // A cursor that is not ours: VALIDATION, never a 500.
     let r = app
         .gql("{ projects(after: \"!!\") { totalCount } }", json!({}))

@@ -148,11 +148,31 @@ async fn graphiql_runs_a_query_offline() {
             }
         }
     };
+    // The page loads without a token; its requests need one, pasted into the headers editor
+    // (which starts with a placeholder), after which the schema is fetched again.
     wait(
         "return !!document.querySelector('.graphiql-query-editor .CodeMirror');",
         "the query editor",
     )
     .await;
+    wait(
+        "var b = document.querySelector('button[data-name=\"headers\"]'); if (b) { b.click(); } \
+         var all = document.querySelectorAll('.CodeMirror'); \
+         for (var i = 0; i < all.length; i++) { var cm = all[i].CodeMirror; \
+           if (cm && cm.getValue().indexOf('<paste your token here>') >= 0) { return true; } } \
+         return false;",
+        "the headers editor with its placeholder",
+    )
+    .await;
+    let set_token = format!(
+        "var all = document.querySelectorAll('.CodeMirror'); \
+         for (var i = 0; i < all.length; i++) {{ var cm = all[i].CodeMirror; \
+           if (cm && cm.getValue().indexOf('Authorization') >= 0) {{ \
+             cm.setValue('{{\"Authorization\": \"Bearer {}\"}}'); break; }} }} \
+         document.querySelector('[aria-label=\"Re-fetch GraphQL schema\"]').click(); return true;",
+        app.token(auth::Role::Viewer)
+    );
+    script(&set_token).await;
     // The documentation explorer can only list fields once introspection has succeeded.
     wait(
         "var b = document.querySelector('[aria-label=\"Show Documentation Explorer\"]'); if (b) { b.click(); } \

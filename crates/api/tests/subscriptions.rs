@@ -25,7 +25,7 @@ async fn connect(app: &TestApp, protocol: &str) -> Socket {
     assert_eq!(response.headers()["sec-websocket-protocol"], protocol);
     send(
         &mut socket,
-        json!({"type": "connection_init", "payload": {}}),
+        json!({"type": "connection_init", "payload": {"Authorization": app.bearer(auth::Role::Auditor)}}),
     )
     .await;
     let ack = next(&mut socket).await;

@@ -163,6 +163,25 @@ impl Gate {
         Ok(policy::authorize(identity, operation, unit)?)
     }
 
+    /// The check made before an operation's arguments are known to name a unit: refuses roles
+    /// the matrix denies outright, and lets scoped grants through to the check on the unit
+    /// (made where the unit is known: [`Gate::project_guard`], [`Gate::supervision_guard`]).
+    /// The API calls it for every root field it resolves.
+    pub fn authorize_role(
+        &self,
+        identity: &Identity,
+        operation: Operation,
+    ) -> Result<(), AuthError> {
+        if self.insecure {
+            return Ok(());
+        }
+        match policy::grant(identity.role, operation.area()) {
+            policy::Grant::Allow | policy::Grant::InScope => Ok(()),
+            // `authorize` words (and logs) the refusal.
+            policy::Grant::Deny => Ok(policy::authorize(identity, operation, None)?),
+        }
+    }
+
     /// [`policy::authorize_project_command`], or yes when authentication is off.
     pub fn authorize_project_command(
         &self,
@@ -240,6 +259,42 @@ mod tests {
             role: Role::Editor,
             units: vec![UnitId::parse(unit).expect("unit")],
         }
+    }
+
+    #[tokio::test]
+    async fn authorize_role_defers_scoped_grants_to_the_unit_check() {
+        let gate = gate();
+        let editor = editor_of("a-town");
+        assert!(
+            gate.authorize_role(&editor, Operation::ReportInvestment)
+                .is_ok()
+        );
+        assert!(
+            gate.authorize_role(&editor, Operation::SubmitFeedback)
+                .is_ok()
+        );
+        let refused = gate.authorize_role(&editor, Operation::CreateUnit);
+        assert_eq!(refused.map_err(|e| e.code()), Err("FORBIDDEN"));
+        let viewer = Identity {
+            role: Role::Viewer,
+            units: vec![],
+            ..editor
+        };
+        assert!(gate.authorize_role(&viewer, Operation::Read).is_ok());
+        let refused = gate.authorize_role(&viewer, Operation::ReportInvestment);
+        assert_eq!(refused.map_err(|e| e.code()), Err("FORBIDDEN"));
+        let insecure = Gate::new(
+            gate.tokens.pool().clone(),
+            &AuthArgs {
+                insecure_no_auth: true,
+                ..AuthArgs::default()
+            },
+        );
+        assert!(
+            insecure
+                .authorize_role(&viewer, Operation::CreateToken)
+                .is_ok()
+        );
     }
 
     #[tokio::test]

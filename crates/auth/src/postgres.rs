@@ -47,6 +47,10 @@ impl PgTokens {
         PgTokens { pool }
     }
 
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     /// Makes a token for `new`, recorded as made by `created_by` (an actor string). The secret is
     /// in the result and nowhere else.
     pub async fn create(

@@ -76,8 +76,9 @@ pub enum Command {
     /// /healthz, /readyz and /metrics. Applies migrations and runs the projectors in-process
     /// unless told not to. Stops gracefully on SIGTERM or Ctrl-C.
     ///
-    /// Until access control exists, mutations record the actor named by the X-Actor header,
-    /// else --default-actor.
+    /// Every request but /healthz (and, unless --protect-ops-endpoints, /readyz and /metrics)
+    /// needs an API token (`taizhang tokens create`); events record the token as their actor.
+    /// --insecure-no-auth turns this off, for a laptop demo only (docs/security.md).
     Serve(Box<api::ServeArgs>),
 
     /// Seed the demo county: 5 units, 60 projects over last year and this year.

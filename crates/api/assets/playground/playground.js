@@ -1,6 +1,6 @@
 // The taizhang playground: GraphiQL (vendored, served by the binary) against this server.
-// Queries and mutations go over HTTP POST with the headers of the headers editor (X-Actor,
-// Authorization); subscriptions over graphql-transport-ws on /graphql/ws. No external URL.
+// Queries and mutations go over HTTP POST with the headers of the headers editor (Authorization:
+// Bearer <token>); subscriptions over graphql-transport-ws on /graphql/ws. No external URL.
 (function () {
   'use strict';
   var httpUrl = new URL('/graphql', window.location.href).href;
@@ -63,7 +63,8 @@
 
   var defaultQuery = [
     '# taizhang 台账: the county\'s investment-project ledger.',
-    '# Run with Ctrl-Enter. Mutations record who acts from the X-Actor header (see Headers).',
+    '# Paste your API token into Headers below (Authorization: Bearer tz_...), then Ctrl-Enter.',
+    '# 请在下方 Headers 中填入访问令牌（taizhang tokens create 生成）后运行。',
     '{',
     '  dashboard(year: ' + new Date().getFullYear() + ') {',
     '    asOf ytdInvestment plannedInvestment planCompletionPct',
@@ -78,7 +79,7 @@
   root.render(React.createElement(GraphiQL, {
     fetcher: fetcher,
     defaultQuery: defaultQuery,
-    defaultHeaders: '{\n  "X-Actor": "playground"\n}',
+    defaultHeaders: '{\n  "Authorization": "Bearer <paste your token here>"\n}',
     isHeadersEditorEnabled: true,
     shouldPersistHeaders: false
   }));

@@ -12,29 +12,33 @@
 //!   query string and never runs a mutation (405 with `Allow: POST`).
 //! - One operation per request: no batches; a document with several operations needs
 //!   `operationName`.
-//! - `GET /graphql` with `Accept: text/html` (a browser) serves the playground instead.
+//! - `GET /graphql` with `Accept: text/html` (a browser) serves the playground instead, without
+//!   a token; everything else needs one (`Authorization: Bearer tz_…`): the caller is
+//!   authenticated and rate-limited before the body is even read, and refused with 401
+//!   (UNAUTHENTICATED, `WWW-Authenticate: Bearer`), 429 (RATE_LIMITED, `Retry-After`) or 503.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::parser::types::OperationType;
 use async_graphql::{ServerError, Variables};
+use auth::{AuthError, Identity};
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State as AxumState};
+use axum::extract::{ConnectInfo, RawQuery, State as AxumState};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::{Shared, playground};
-use crate::error::class;
+use crate::error::{ApiError, class};
 use crate::limits::{Refusal, inspect};
-use crate::schema::Actor;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Media {
+pub enum Media {
     GraphqlResponse,
     Json,
 }
@@ -49,7 +53,7 @@ impl Media {
 }
 
 /// The media type to answer with, or `None` when the client accepts neither.
-fn negotiate(headers: &HeaderMap) -> Option<Media> {
+pub fn negotiate(headers: &HeaderMap) -> Option<Media> {
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
         return Some(Media::Json);
     };
@@ -175,13 +179,58 @@ fn params(body: Value) -> Result<Params, (&'static str, &'static str)> {
     })
 }
 
+/// The caller of a request, from its `Authorization` header (rate limit included).
+pub async fn authenticate(
+    shared: &Shared,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+) -> Result<Identity, AuthError> {
+    // A header that is not visible ASCII cannot hold a token: the same as none.
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    shared
+        .state
+        .gate
+        .authenticate_header(authorization, Some(peer.ip()))
+        .await
+}
+
+/// A request refused by access control before execution: 401, 429 or 503, with the error in
+/// the usual shape and `WWW-Authenticate` or `Retry-After` as HTTP asks.
+pub fn refused(media: Media, e: AuthError) -> Response {
+    let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::UNAUTHORIZED);
+    let retry_after = match &e {
+        AuthError::RateLimited { retry_after } => Some(retry_after.as_secs().max(1)),
+        _ => None,
+    };
+    let error = async_graphql::Error::from(ApiError::Auth(e));
+    let body = json!({"errors": [{"message": error.message, "extensions": error.extensions}]});
+    let mut r = respond(status, media, body);
+    if status == StatusCode::UNAUTHORIZED {
+        r.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    if let Some(seconds) = retry_after
+        && let Ok(v) = HeaderValue::from_str(&seconds.to_string())
+    {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
+}
+
 pub async fn post(
     AxumState(shared): AxumState<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();
+    };
+    let identity = match authenticate(&shared, &headers, peer).await {
+        Ok(i) => i,
+        Err(e) => return refused(media, e),
     };
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -213,13 +262,14 @@ pub async fn post(
         }
     };
     match params(value) {
-        Ok(p) => execute(&shared, &headers, media, p, false).await,
+        Ok(p) => execute(&shared, identity, media, p, false).await,
         Err((en, zh)) => bad_request(media, en, zh),
     }
 }
 
 pub async fn get(
     AxumState(shared): AxumState<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
@@ -231,6 +281,10 @@ pub async fn get(
     }
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();
+    };
+    let identity = match authenticate(&shared, &headers, peer).await {
+        Ok(i) => i,
+        Err(e) => return refused(media, e),
     };
     let mut body = Map::new();
     for (k, v) in pairs {
@@ -250,7 +304,7 @@ pub async fn get(
         body.insert(k, value);
     }
     match params(Value::Object(body)) {
-        Ok(p) => execute(&shared, &headers, media, p, true).await,
+        Ok(p) => execute(&shared, identity, media, p, true).await,
         Err((en, zh)) => bad_request(media, en, zh),
     }
 }
@@ -273,22 +327,9 @@ fn not_acceptable() -> Response {
     )
 }
 
-fn actor(shared: &Shared, headers: &HeaderMap) -> Actor {
-    let header = headers
-        .get("x-actor")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|a| !a.is_empty());
-    Actor(
-        header
-            .map(str::to_owned)
-            .unwrap_or_else(|| shared.state.config.serve.default_actor.clone()),
-    )
-}
-
 async fn execute(
     shared: &Shared,
-    headers: &HeaderMap,
+    identity: Identity,
     media: Media,
     p: Params,
     is_get: bool,
@@ -374,10 +415,10 @@ async fn execute(
     // page costs one execution per projection batch. Only root fields that read nothing but the
     // projections' tables qualify (not `events`, `ledgerVerification`, `projections`).
     let cache_key = cacheable(&inspected).then(|| {
-        // The actor is part of the key: once access control scopes reads, answers differ by caller.
+        // The caller is part of the key: should reads ever be scoped, answers differ by caller.
         format!(
             "{}\u{0}{}\u{0}{}\u{0}{}",
-            actor(shared, headers).0,
+            identity.actor(),
             p.query,
             p.operation_name.as_deref().unwrap_or(""),
             p.variables
@@ -415,7 +456,7 @@ async fn execute(
             }
         }
     }
-    request = request.data(actor(shared, headers));
+    request = request.data(identity);
     let schema = if introspection_only {
         &shared.introspection
     } else {

@@ -4,11 +4,13 @@ mod graphql;
 mod playground;
 mod ws;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State as AxumState};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State as AxumState};
 use axum::http::StatusCode;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
@@ -30,8 +32,15 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/graphql/ws", get(ws::upgrade))
         .route("/graphql/assets/{file}", get(playground::asset))
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+        .merge(
+            Router::new()
+                .route("/readyz", get(readyz))
+                .route("/metrics", get(metrics))
+                .route_layer(axum::middleware::from_fn_with_state(
+                    shared.clone(),
+                    protect_ops,
+                )),
+        )
         .layer(DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(tower_http::trace::TraceLayer::new_for_http())
@@ -41,6 +50,22 @@ pub fn router(shared: Arc<Shared>) -> Router {
 /// Liveness: the process answers.
 async fn healthz() -> &'static str {
     "ok\n"
+}
+
+/// With `--protect-ops-endpoints`, /readyz and /metrics need a token of any role (they tell
+/// nothing of the ledger's content, only of the server's health and load).
+async fn protect_ops(
+    AxumState(shared): AxumState<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if shared.state.gate.protects_ops_endpoints()
+        && let Err(e) = graphql::authenticate(&shared, request.headers(), peer).await
+    {
+        return graphql::refused(graphql::Media::Json, e);
+    }
+    next.run(request).await
 }
 
 /// Readiness: the database answers, every migration is applied, and no projection is halted

@@ -1,36 +1,158 @@
 //! Subscriptions over WebSocket: graphql-transport-ws, and the legacy graphql-ws protocol,
 //! chosen by `Sec-WebSocket-Protocol`.
+//!
+//! Browsers cannot set headers on a WebSocket, so the token comes in the `connection_init`
+//! payload (`{"Authorization": "Bearer tz_…"}` or `{"token": "tz_…"}`). The server reads that
+//! first message itself, before handing the socket to async-graphql, so that a refusal closes
+//! the socket with the protocol's own code: 4403 Forbidden for a missing or invalid token,
+//! 4429 when the token is over its rate limit, 4408 when no `connection_init` came in time,
+//! 4400 for anything else first (the legacy protocol gets a `connection_error` message before
+//! the close). An accepted connection runs as the token's identity; each operation it starts
+//! counts against the token's rate limit (see `crate::access`).
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_graphql::Data;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
-use axum::extract::{State as AxumState, WebSocketUpgrade};
+use auth::AuthError;
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use axum::extract::{ConnectInfo, State as AxumState, WebSocketUpgrade};
+use axum::http::HeaderMap;
 use axum::response::Response;
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
 
 use super::Shared;
+use crate::access::OverWebSocket;
 
 /// After shutdown begins, subscriptions end at once (their streams watch the same signal);
 /// the socket is then given this long to send the final messages before it is closed.
 const CLOSE_GRACE: Duration = Duration::from_millis(500);
 
+/// How long a client may take to send `connection_init` after the upgrade.
+const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+
 pub async fn upgrade(
     AxumState(shared): AxumState<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let schema = shared.schema.clone();
-    let mut shutdown = shared.state.shutdown.clone();
+    let legacy = is_legacy(&headers);
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| async move {
-            let serve = GraphQLWebSocket::new(socket, schema, protocol).serve();
-            tokio::pin!(serve);
-            tokio::select! {
-                () = &mut serve => {}
-                () = crate::app::stopped(&mut shutdown) => {
-                    let _ = tokio::time::timeout(CLOSE_GRACE, &mut serve).await;
-                }
-            }
+        .on_upgrade(move |socket| serve(shared, socket, protocol, legacy, peer))
+}
+
+/// Whether the protocol chosen (the first one offered that we speak, as `GraphQLProtocol`
+/// chooses) is the legacy subscriptions-transport-ws, whose name is `graphql-ws`.
+fn is_legacy(headers: &HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|offered| {
+            offered
+                .split(',')
+                .map(str::trim)
+                .find(|p| async_graphql::http::ALL_WEBSOCKET_PROTOCOLS.contains(p))
         })
+        == Some("graphql-ws")
+}
+
+async fn serve(
+    shared: Arc<Shared>,
+    socket: WebSocket,
+    protocol: GraphQLProtocol,
+    legacy: bool,
+    peer: SocketAddr,
+) {
+    let (mut sink, mut stream) = socket.split();
+    let first = match tokio::time::timeout(INIT_TIMEOUT, first_text(&mut stream)).await {
+        Ok(Some(text)) => text,
+        Ok(None) => return,
+        Err(_) => {
+            close(&mut sink, legacy, 4408, "Connection initialisation timeout").await;
+            return;
+        }
+    };
+    let message: Value = serde_json::from_str(first.as_str()).unwrap_or(Value::Null);
+    if message["type"] != "connection_init" {
+        close(&mut sink, legacy, 4400, "connection_init expected first").await;
+        return;
+    }
+    let payload = message.get("payload").cloned().unwrap_or(Value::Null);
+    let identity = match shared
+        .state
+        .gate
+        .authenticate_connection_init(&payload, Some(peer.ip()))
+        .await
+    {
+        Ok(identity) => identity,
+        Err(e) => {
+            let (code, reason) = match e {
+                AuthError::RateLimited { .. } => (4429, "Too many requests (请求过于频繁)"),
+                AuthError::Unavailable(_) => (1011, "Cannot check the token now (暂时无法校验)"),
+                _ => (
+                    4403,
+                    "Forbidden: a valid API token is required (需要有效的访问令牌)",
+                ),
+            };
+            close(&mut sink, legacy, code, reason).await;
+            return;
+        }
+    };
+    // Hand the socket to async-graphql with the `connection_init` put back in front: it
+    // acknowledges it, and the connection's data carries the identity.
+    let replayed = futures::stream::once(async move { Ok::<_, axum::Error>(Message::Text(first)) })
+        .chain(stream);
+    let mut data = Data::default();
+    data.insert(identity);
+    data.insert(OverWebSocket);
+    let schema = shared.schema.clone();
+    let mut shutdown = shared.state.shutdown.clone();
+    let serve = GraphQLWebSocket::new_with_pair(sink, replayed, schema, protocol)
+        .with_data(data)
+        .serve();
+    tokio::pin!(serve);
+    tokio::select! {
+        () = &mut serve => {}
+        () = crate::app::stopped(&mut shutdown) => {
+            let _ = tokio::time::timeout(CLOSE_GRACE, &mut serve).await;
+        }
+    }
+}
+
+/// The first text message, skipping WebSocket-level pings; `None` when the socket closes.
+async fn first_text(
+    stream: &mut futures::stream::SplitStream<WebSocket>,
+) -> Option<axum::extract::ws::Utf8Bytes> {
+    while let Some(Ok(message)) = stream.next().await {
+        match message {
+            Message::Text(text) => return Some(text),
+            Message::Ping(_) | Message::Pong(_) => continue,
+            Message::Binary(_) | Message::Close(_) => return None,
+        }
+    }
+    None
+}
+
+async fn close(
+    sink: &mut futures::stream::SplitSink<WebSocket, Message>,
+    legacy: bool,
+    code: u16,
+    reason: &'static str,
+) {
+    if legacy {
+        let error = json!({"type": "connection_error", "payload": {"message": reason}});
+        let _ = sink.send(Message::Text(error.to_string().into())).await;
+    }
+    let _ = sink
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        })))
+        .await;
 }

@@ -11,6 +11,7 @@ pub mod relay;
 pub mod scalars;
 pub mod subscription;
 pub mod supervision;
+pub mod tokens;
 pub mod unit;
 
 use std::sync::Arc;
@@ -35,6 +36,8 @@ pub struct StateInner {
     pub pool: PgPool,
     pub store: PgEventStore,
     pub handler: CommandHandler<PgEventStore>,
+    /// Authentication, rate limits and authorization (crates/auth; wired in `crate::access`).
+    pub gate: auth::Gate,
     pub waiter: Waiter,
     pub config: Config,
     /// The projections a mutation waits for: all that this binary runs (whether in this
@@ -50,11 +53,6 @@ pub struct StateInner {
 }
 
 pub type State = Arc<StateInner>;
-
-/// Who issues a request's mutations (until access control exists: the `X-Actor` header, else
-/// the configured default). Inserted per request.
-#[derive(Debug, Clone)]
-pub struct Actor(pub String);
 
 fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(Query, Mutation, Subscription)

@@ -18,14 +18,16 @@ use projections::{WaitOutcome, Which};
 use sqlx::FromRow;
 use uuid::Uuid;
 
+use super::State;
 use super::audit::position_cursor;
 use super::dashboard::{AsOf, TargetProgress};
 use super::inputs::*;
 use super::project::{Project, ts};
 use super::scalars::DateTime;
 use super::supervision::SupervisionItem;
+use super::tokens::{ApiToken, CreateTokenInput, CreateTokenPayload, RevokeTokenInput};
 use super::unit::Unit;
-use super::{Actor, State};
+use crate::access::identity;
 use crate::error::{ApiError, ApiResult};
 
 /// Whether the read models include the write. 读模型状态
@@ -78,21 +80,21 @@ pub struct WriteResult {
     pub position: Option<String>,
 }
 
-/// Carries out a command and waits for the read models.
+/// Carries out a command and waits for the read models. `guard` is access control's check on
+/// the aggregate's state as the command is decided (the unit scope of an editor); the caller's
+/// identity is the actor recorded in the events' metadata.
 async fn execute<A: Aggregate>(
     ctx: &Context<'_>,
     stream: &str,
     key: &str,
     expected_version: Option<i64>,
     command: A::Command,
+    guard: impl Fn(&A) -> Result<(), auth::AuthError>,
 ) -> ApiResult<WriteResult> {
     let state = ctx
         .data::<State>()
         .map_err(|e| ApiError::internal(e.message))?;
-    let actor = ctx
-        .data_opt::<Actor>()
-        .map(|a| a.0.clone())
-        .unwrap_or_default();
+    let actor = identity(ctx)?.actor();
     let expected = expected_version
         .map(|v| {
             u64::try_from(v).map_err(|_| {
@@ -105,7 +107,10 @@ async fn execute<A: Aggregate>(
         })
         .transpose()?;
     let envelope = Envelope::new(key, actor, command).with_expected_version(expected);
-    let outcome = state.handler.handle::<A>(stream, envelope).await?;
+    let outcome = state
+        .handler
+        .handle_guarded::<A, _>(stream, envelope, guard)
+        .await?;
     if !outcome.replayed {
         crate::metrics::appended(outcome.events.len());
     }
@@ -240,19 +245,22 @@ async fn project_command(
 ) -> async_graphql::Result<ProjectPayload> {
     let state = ctx.data::<State>()?;
     let id = project_id("projectId", project)?;
+    let command = command?;
+    let guard = state.gate.project_guard(identity(ctx)?, &command);
     let result = execute::<ProjectAggregate>(
         ctx,
         &id.stream(),
         &write.idempotency_key,
         write.expected_version,
-        command?,
+        command,
+        guard,
     )
     .await?;
     Ok(project_payload(state, &id.to_string(), result).await?)
 }
 
 /// The unit must exist (checked on the read model: units are created long before use).
-async fn require_unit(state: &State, field: &'static str, unit: &str) -> ApiResult<()> {
+pub(super) async fn require_unit(state: &State, field: &'static str, unit: &str) -> ApiResult<()> {
     if super::unit::load(&state.pool, unit).await?.is_none() {
         return Err(ApiError::Domain(domain::DomainError::new(
             domain::ErrorCode::UnitNotFound,
@@ -284,12 +292,15 @@ async fn item_command(
 ) -> async_graphql::Result<SupervisionItemPayload> {
     let state = ctx.data::<State>()?;
     let id = item_id("itemId", item)?;
+    let command = command?;
+    let guard = state.gate.supervision_guard(identity(ctx)?, &command);
     let result = execute::<ItemAggregate>(
         ctx,
         &id.stream(),
         &write.idempotency_key,
         write.expected_version,
-        command?,
+        command,
+        guard,
     )
     .await?;
     Ok(SupervisionItemPayload {
@@ -312,6 +323,8 @@ async fn unit_command(
         &write.idempotency_key,
         write.expected_version,
         command?,
+        // Units, targets and rules are not scoped: the role check at the root decides.
+        |_| Ok(()),
     )
     .await?;
     Ok(UnitPayload {
@@ -332,6 +345,7 @@ async fn targets_command(
         &input.write.idempotency_key,
         input.write.expected_version,
         command?,
+        |_| Ok(()),
     )
     .await?;
     let scope = input.unit.clone().unwrap_or_else(|| "county".to_owned());
@@ -354,6 +368,7 @@ async fn rules_command(
         &write.idempotency_key,
         write.expected_version,
         command?,
+        |_| Ok(()),
     )
     .await?;
     let rules = sqlx::query_as::<_, RuleSetting>(crate::sql!(
@@ -371,7 +386,7 @@ async fn rules_command(
 pub struct Mutation;
 
 /// Change the ledger: every change is an event, never an update (修改台账).
-#[Object]
+#[Object(guard = "crate::access::mutation_root")]
 impl Mutation {
     /// Register a new project (登记项目).
     async fn register_project(
@@ -574,10 +589,8 @@ impl Mutation {
         if input.idempotency_key.trim().is_empty() {
             return Err(ApiError::Command(commands::CommandError::IdempotencyKeyMissing).into());
         }
-        let actor = ctx
-            .data_opt::<Actor>()
-            .map(|a| a.0.clone())
-            .unwrap_or_default();
+        let caller = identity(ctx)?;
+        let actor = caller.actor();
         let mut prepared = Vec::with_capacity(input.items.len());
         let mut errors: Vec<async_graphql::Error> = Vec::new();
         for (i, item) in input.items.iter().enumerate() {
@@ -587,11 +600,14 @@ impl Mutation {
                     .expected_version
                     .map(|v| u64::try_from(v).unwrap_or(u64::MAX));
                 let key = format!("{}/{}/{}", input.idempotency_key, id, item.period.0);
-                let envelope = Envelope::new(key, actor.clone(), item.command()?)
-                    .with_expected_version(expected);
+                let command = item.command()?;
+                // Each item is scoped by its own project's unit.
+                let guard = state.gate.project_guard(caller, &command);
+                let envelope =
+                    Envelope::new(key, actor.clone(), command).with_expected_version(expected);
                 state
                     .handler
-                    .check::<ProjectAggregate>(&id.stream(), &envelope)
+                    .check_guarded::<ProjectAggregate, _>(&id.stream(), &envelope, guard)
                     .await?;
                 Ok((id, envelope))
             }
@@ -623,11 +639,13 @@ impl Mutation {
         let mut last = None;
         let mut outcomes = Vec::with_capacity(prepared.len());
         for (i, (id, envelope)) in prepared.into_iter().enumerate() {
+            // Checked again as each is written: the project may have changed hands since.
+            let guard = state.gate.project_guard(caller, &envelope.command);
             let outcome = state
                 .handler
-                .handle::<ProjectAggregate>(&id.stream(), envelope)
+                .handle_guarded::<ProjectAggregate, _>(&id.stream(), envelope, guard)
                 .await
-                .map_err(|e| at_item(ApiError::Command(e), i))?;
+                .map_err(|e| at_item(ApiError::from(e), i))?;
             if !outcome.replayed {
                 crate::metrics::appended(outcome.events.len());
             }
@@ -759,6 +777,25 @@ impl Mutation {
         #[graphql(desc = "The action. 问责")] input: RecordAccountabilityInput,
     ) -> async_graphql::Result<SupervisionItemPayload> {
         item_command(ctx, &input.write, &input.item_id, input.command()).await
+    }
+
+    /// Make an API token (admins). The secret is in the payload and nowhere else: it is stored
+    /// only as a hash. The creation is recorded on stream `token-<id>`. 创建访问令牌
+    async fn create_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The token. 令牌信息")] input: CreateTokenInput,
+    ) -> async_graphql::Result<CreateTokenPayload> {
+        Ok(super::tokens::create(ctx, input).await?)
+    }
+
+    /// Revoke an API token (admins): refused from its very next request on. 吊销访问令牌
+    async fn revoke_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The token. 令牌")] input: RevokeTokenInput,
+    ) -> async_graphql::Result<ApiToken> {
+        Ok(super::tokens::revoke(ctx, input).await?)
     }
 
     /// Set the traffic-light bands (设置红黄绿灯规则).

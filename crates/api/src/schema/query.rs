@@ -9,6 +9,7 @@ use super::project::{self, Project, ProjectConnection, ProjectFilter, ProjectOrd
 use super::relay::{PageArgs, decode_global_id, key_of};
 use super::scalars::Date;
 use super::supervision::{self, SupervisionFilter, SupervisionItem, SupervisionItemConnection};
+use super::tokens;
 use super::unit::{self, Unit};
 use crate::error::ApiError;
 
@@ -32,7 +33,7 @@ fn as_of_arg(date: Option<&Date>) -> Result<AsOf, ApiError> {
 }
 
 /// Read the ledger (查询).
-#[Object]
+#[Object(guard = "crate::access::query_root")]
 impl Query {
     /// Any object by its global ID (Relay). 按全局 ID 查询
     async fn node(
@@ -199,6 +200,14 @@ impl Query {
     ) -> async_graphql::Result<LedgerVerification> {
         let state = ctx.data::<State>()?;
         Ok(audit::verification(state).await?)
+    }
+
+    /// Every API token ever made, oldest first, never with its secret (admins and auditors).
+    /// 访问令牌列表
+    async fn tokens(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<tokens::ApiToken>> {
+        let state = ctx.data::<State>()?;
+        let list = state.gate.tokens().list().await.map_err(ApiError::from)?;
+        Ok(list.into_iter().map(tokens::ApiToken::from).collect())
     }
 
     /// Freshness of the read models. 投影状态

@@ -142,7 +142,7 @@ impl Matcher {
 pub struct Subscription;
 
 /// Live updates (订阅).
-#[SubscriptionMacro]
+#[SubscriptionMacro(guard = "crate::access::subscription_root")]
 impl Subscription {
     /// Events as they are recorded, in `$all` order. With `after` (an `events` cursor), first
     /// the events recorded since then. 实时事件

@@ -2,9 +2,16 @@
 //! PostgreSQL must run: `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::collections::BTreeMap;
+
 use api::{Application, Config};
+use auth::{NewToken, Role};
 use eventstore::postgres::testing::TestDatabase;
 use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// The units the test editor token acts for.
+pub const EDITOR_UNITS: &[&str] = &["dev-zone", "xinan-town"];
 
 pub struct TestApp {
     pub addr: std::net::SocketAddr,
@@ -12,6 +19,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub shutdown: api::app::ShutdownHandle,
     pub server: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// One token per role (the editor's scope: [`EDITOR_UNITS`]): id and secret.
+    pub tokens: BTreeMap<Role, (Uuid, String)>,
 }
 
 /// A response as the tests look at it.
@@ -61,13 +70,98 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let addr = app.local_addr();
     let shutdown = app.shutdown_handle();
     let server = tokio::spawn(app.run_until_stopped());
+    let pool = db.pool(1).await;
+    let mut tokens = BTreeMap::new();
+    for role in Role::ALL {
+        let units = if role == Role::Editor {
+            EDITOR_UNITS
+        } else {
+            &[]
+        };
+        let t = create_token(&pool, &format!("test {role}"), role, units).await;
+        tokens.insert(role, t);
+    }
+    pool.close().await;
     TestApp {
         addr,
         db,
         client: reqwest::Client::new(),
         shutdown,
         server,
+        tokens,
     }
+}
+
+/// Makes a token as the CLI does (the API's `createToken` is tested on its own).
+pub async fn create_token(
+    pool: &sqlx::PgPool,
+    name: &str,
+    role: Role,
+    units: &[&str],
+) -> (Uuid, String) {
+    let created = auth::PgTokens::new(pool.clone())
+        .create(
+            NewToken {
+                name: name.to_owned(),
+                role,
+                units: units
+                    .iter()
+                    .map(|u| domain::UnitId::parse(u).unwrap())
+                    .collect(),
+                lifetime: time::Duration::days(1),
+            },
+            "cli:test",
+        )
+        .await
+        .expect("a token");
+    (created.info.token_id, created.secret.expose().to_owned())
+}
+
+/// A role that may run every root field of `query`, for tests that are about something
+/// other than access control: supervision for its own work and reads, the editor for project
+/// commands, the admin for configuration, the auditor for the events feed.
+pub fn role_for(query: &str) -> Role {
+    use async_graphql::parser::types::{DocumentOperations, OperationType, Selection};
+    // Documents that do not parse are refused before any role matters.
+    let Ok(doc) = async_graphql::parser::parse_query(query) else {
+        return Role::Viewer;
+    };
+    let op = match &doc.operations {
+        DocumentOperations::Single(op) => &op.node,
+        DocumentOperations::Multiple(ops) => match ops.values().next() {
+            Some(op) => &op.node,
+            None => return Role::Viewer,
+        },
+    };
+    let root = match op.ty {
+        OperationType::Query => "Query",
+        OperationType::Mutation => "Mutation",
+        OperationType::Subscription => "Subscription",
+    };
+    let operations: Vec<auth::Operation> = op
+        .selection_set
+        .node
+        .items
+        .iter()
+        .filter_map(|s| match &s.node {
+            Selection::Field(f) => api::access::operation_of(root, f.node.name.node.as_str()),
+            _ => None,
+        })
+        .collect();
+    [
+        Role::Supervisor,
+        Role::Editor,
+        Role::Admin,
+        Role::Auditor,
+        Role::Viewer,
+    ]
+    .into_iter()
+    .find(|&r| {
+        operations
+            .iter()
+            .all(|op| auth::grant(r, op.area()) != auth::Grant::Deny)
+    })
+    .unwrap_or(Role::Viewer)
 }
 
 impl TestApp {
@@ -75,31 +169,79 @@ impl TestApp {
         format!("http://{}{}", self.addr, path)
     }
 
-    /// POST a query with `application/json`, as `clerk`.
-    pub async fn gql(&self, query: &str, variables: Value) -> Reply {
-        self.post(
-            json!({"query": query, "variables": variables}),
-            &[("accept", "application/json"), ("x-actor", "clerk")],
-        )
-        .await
+    /// The secret of the test token of `role`.
+    pub fn token(&self, role: Role) -> &str {
+        &self.tokens[&role].1
     }
 
+    /// The actor the test token of `role` is recorded as.
+    pub fn actor(&self, role: Role) -> String {
+        format!("test {role} ({})", self.tokens[&role].0)
+    }
+
+    /// POST a query with `application/json`, with the token of a role allowed to run it
+    /// ([`role_for`]).
+    pub async fn gql(&self, query: &str, variables: Value) -> Reply {
+        self.gql_as(role_for(query), query, variables).await
+    }
+
+    /// POST a query with `application/json` and the test token of `role`.
+    pub async fn gql_as(&self, role: Role, query: &str, variables: Value) -> Reply {
+        self.gql_with(Some(self.token(role)), query, variables)
+            .await
+    }
+
+    /// POST a query with `application/json` and `token` (none: no Authorization header).
+    pub async fn gql_with(&self, token: Option<&str>, query: &str, variables: Value) -> Reply {
+        let mut request = self
+            .client
+            .post(self.url("/graphql"))
+            .header("content-type", "application/json")
+            .header("accept", "application/json")
+            .body(json!({"query": query, "variables": variables}).to_string());
+        if let Some(t) = token {
+            request = request.header("authorization", format!("Bearer {t}"));
+        }
+        reply(request.send().await.unwrap()).await
+    }
+
+    /// The `Authorization` header value of the test token of `role`.
+    pub fn bearer(&self, role: Role) -> String {
+        format!("Bearer {}", self.token(role))
+    }
+
+    /// POST `body` with `headers`; without an `authorization` among them, with the token of a
+    /// role allowed to run the body's query ([`role_for`]).
     pub async fn post(&self, body: Value, headers: &[(&str, &str)]) -> Reply {
         let mut request = self
             .client
             .post(self.url("/graphql"))
             .header("content-type", "application/json")
             .body(body.to_string());
+        if !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        {
+            let role = body["query"].as_str().map_or(Role::Viewer, role_for);
+            request = request.header("authorization", self.bearer(role));
+        }
         for (k, v) in headers {
             request = request.header(*k, *v);
         }
         reply(request.send().await.unwrap()).await
     }
 
+    /// GET /graphql?`query_string`; without an `authorization` among `headers`, as the viewer.
     pub async fn get(&self, query_string: &str, headers: &[(&str, &str)]) -> Reply {
         let mut request = self
             .client
             .get(format!("{}?{query_string}", self.url("/graphql")));
+        if !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        {
+            request = request.header("authorization", self.bearer(Role::Viewer));
+        }
         for (k, v) in headers {
             request = request.header(*k, *v);
         }
