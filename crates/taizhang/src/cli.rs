@@ -102,6 +102,30 @@ pub enum Command {
     /// `serve` listens on (0.0.0.0 and [::] are probed on loopback). Needs no database.
     Healthcheck(crate::commands::healthcheck::HealthcheckArgs),
 
+    /// Write every event as JSON lines in EventStoreDB's event format (docs/export-format.md).
+    ///
+    /// One header line (format, source, count, head position), one line per event in global
+    /// order (eventId, eventType, data, metadata with $correlationId/$causationId, stream,
+    /// version, position, schemaVersion, recordedAt, hash, prevHash), one trailer line (count and
+    /// a digest of all event hashes). Events appended while it runs are left out. Progress and
+    /// the summary go to stderr.
+    Export {
+        /// Write to this file (written as FILE.part, renamed when complete); `-` or none: stdout.
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+    },
+
+    /// Load an export file into an empty store, keeping ids, versions, times, metadata and hashes.
+    ///
+    /// Checks the whole file first (JSON, fields, every stream's hash chain, count and digest);
+    /// refuses a broken or truncated file, or a store that already holds events, and then
+    /// writes nothing. Writes everything in one transaction, then runs `verify`. Exit code 0
+    /// when imported and verified, 1 when verify finds a mismatch, 2 when refused or failed.
+    Import {
+        /// The export file.
+        file: std::path::PathBuf,
+    },
+
     /// Print the GraphQL schema (SDL), as checked in at schema.graphql.
     Schema {
         /// Write it to this file instead of stdout.

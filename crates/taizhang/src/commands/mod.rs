@@ -1,8 +1,12 @@
 //! One module per command.
 
 mod demo;
+mod export;
+mod export_format;
 pub mod healthcheck;
+mod import;
 mod migrate;
+mod progress;
 pub mod projections;
 mod schema;
 mod seal;
@@ -49,6 +53,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo => demo::run(&store).await,
         Command::Projections { command } => projections::run(&store, command).await,
         Command::Tokens { command } => tokens::run(&store, command).await,
+        Command::Export { output } => export::run(&store, "postgresql", output.as_deref()).await,
+        Command::Import { file } => import::run(&store, &file).await,
         Command::Schema { .. } | Command::Serve(_) | Command::Healthcheck(_) => {
             unreachable!("dispatched above")
         }

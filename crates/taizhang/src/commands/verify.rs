@@ -3,12 +3,12 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use eventstore::{EventStore, PgEventStore};
+use eventstore::EventStore;
 
 /// Exit code when verification finds a mismatch.
 const EXIT_MISMATCH: u8 = 1;
 
-pub async fn run(store: &PgEventStore) -> anyhow::Result<ExitCode> {
+pub async fn run<S: EventStore>(store: &S) -> anyhow::Result<ExitCode> {
     let report = store.verify().await.context("verification could not run")?;
     println!(
         "checked {} events in {} streams and {} seals",
