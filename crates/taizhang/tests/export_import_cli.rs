@@ -114,6 +114,28 @@ async fn reporting(pool: &PgPool) -> Vec<(String, Value)> {
     out
 }
 
+/// Waits until every stored event is visible in $all. $all stops before the oldest transaction
+/// running anywhere in the cluster, and other tests run in parallel, so an export started right
+/// after a write may end before it (by design: it exports what $all shows). Once all are visible,
+/// they stay visible.
+async fn settle(db: &TestDatabase) {
+    let pool = PgPool::connect(&db.url).await.unwrap();
+    let store = PgEventStore::new(pool.clone());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let stored = event_count(&pool).await as u64;
+        if store.all_head().await.unwrap().events == stored {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "events never became visible"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    pool.close().await;
+}
+
 fn lines(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap()
@@ -148,6 +170,7 @@ async fn demo_county_moves_to_an_empty_database_and_back_to_the_same_file() {
     succeed(&a, &["projections", "rebuild"]);
 
     let file = dir.file("county.jsonl");
+    settle(&a).await;
     let exported = taizhang(&a, &["export", "--output", file.to_str().unwrap()]);
     assert!(exported.status.success(), "{}", text(&exported));
     assert!(!dir.file("county.jsonl.part").exists());
@@ -232,10 +255,12 @@ async fn demo_county_moves_to_an_empty_database_and_back_to_the_same_file() {
     // Round trip: B's export is A's file but for the export run and the positions; importing
     // it once more (into C) and exporting again gives the same file again.
     let file_b = dir.file("from-b.jsonl");
+    settle(&b).await;
     succeed(&b, &["export", "-o", file_b.to_str().unwrap()]);
     let b_lines = lines(&file_b);
     assert_eq!(comparable(&b_lines), comparable(&a_lines));
     succeed(&c, &["import", file_b.to_str().unwrap()]);
+    settle(&c).await;
     let from_c = taizhang(&c, &["export"]);
     assert!(from_c.status.success(), "{}", text(&from_c));
     let c_lines: Vec<Value> = String::from_utf8_lossy(&from_c.stdout)
@@ -272,6 +297,7 @@ async fn small_export(dir: &TempDir) -> (TestDatabase, PathBuf) {
             .unwrap();
     }
     store.pool().close().await;
+    settle(&source).await;
     let file = dir.file("small.jsonl");
     succeed(&source, &["export", "--output", file.to_str().unwrap()]);
     assert_eq!(lines(&file).len(), 14);
@@ -393,4 +419,32 @@ async fn broken_files_and_non_empty_stores_are_refused_and_nothing_is_written() 
     pool.close().await;
     source.drop_database().await;
     target.drop_database().await;
+}
+
+/// An event whose stored JSON would not come back the same through the file (jsonb keeps `1.50`,
+/// JSON numbers read back as `1.5`) stops the export with its stream and version, and no file is
+/// left behind: the export never writes a file that would not import.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_that_would_not_survive_the_file_stops_the_export() {
+    let dir = TempDir::new();
+    let source = TestDatabase::migrated().await;
+    let pool = PgPool::connect(&source.url).await.unwrap();
+    sqlx::query(
+        "SELECT * FROM eventstore.append('odd-1', -1, ARRAY[gen_random_uuid()], ARRAY['Odd'], \
+         ARRAY[1], ARRAY['{\"amount\": 1.50}'::jsonb], ARRAY['{}'::jsonb])",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let file = dir.file("odd.jsonl");
+    let out = taizhang(&source, &["export", "--output", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("stream odd-1, version 0") && err.contains("该事件无法无损导出"),
+        "{err}"
+    );
+    assert!(!file.exists() && !dir.file("odd.jsonl.part").exists());
+    pool.close().await;
+    source.drop_database().await;
 }
