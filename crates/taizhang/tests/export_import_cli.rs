@@ -387,6 +387,17 @@ async fn broken_files_and_non_empty_stores_are_refused_and_nothing_is_written() 
         vec!["digest", "trailer", "文件被修改过"],
     ));
 
+    // The header's count edited: the events and the trailer agree with each other, not with it.
+    let mut counted = original.clone();
+    let mut header = event_at(0);
+    header["eventCount"] = json!(13);
+    counted[0] = header.to_string();
+    cases.push((
+        "header count",
+        counted,
+        vec!["line 14", "12 events but the header says 13", "文件头"],
+    ));
+
     // Not an export at all.
     cases.push((
         "no header",
