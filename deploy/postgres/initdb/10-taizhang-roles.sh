@@ -37,11 +37,6 @@ SELECT format('CREATE ROLE %I LOGIN', :'service_login')
  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'service_login') \gexec
 SELECT format('ALTER ROLE %I PASSWORD %L', :'service_login', :'service_password') \gexec
 SELECT format('GRANT taizhang_service TO %I', :'service_login') \gexec
--- /readyz reads the migration ledger (public._sqlx_migrations), which the superuser creates at the
--- first migration and no migration grants: let the service role read what the superuser creates
--- in `public` (nothing else of taizhang lives there).
-SELECT format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA public GRANT SELECT ON TABLES TO taizhang_service',
-              current_user) \gexec
 
 -- As docs/bi.md: a login in the analytics group, read-only by default (role settings apply to the
 -- role that logs in, not to its groups), JIT off (the metric queries compile longer than they run).
