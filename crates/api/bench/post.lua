@@ -1,7 +1,9 @@
--- wrk script: POST the GraphQL request in $BODY (a JSON string) to /graphql.
+-- wrk script: POST the GraphQL request in $BODY (a JSON string) to /graphql with the token in
+-- $READER.
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/graphql-response+json"
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("READER")
 wrk.body = os.getenv("BODY")
 
 -- Count non-200 answers and GraphQL errors, so a fast failure is never reported as speed.

@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use async_graphql::parser::types::{BaseType, Type, TypeKind, TypeSystemDefinition};
+use async_graphql::parser::types::{BaseType, Type, TypeKind};
 use auth::{Grant, Operation, Role};
 use common::*;
 use futures::{SinkExt, StreamExt};
@@ -43,18 +43,13 @@ struct Schema {
 }
 
 fn schema() -> Schema {
-    let doc = async_graphql::parser::parse_schema(api::sdl()).unwrap();
     let mut s = Schema {
         inputs: BTreeMap::new(),
         enums: BTreeMap::new(),
         mutations: Vec::new(),
     };
-    for d in doc.definitions {
-        let TypeSystemDefinition::Type(t) = d else {
-            continue;
-        };
-        let name = t.node.name.node.to_string();
-        match &t.node.kind {
+    for (name, kind) in schema_types() {
+        match &kind {
             TypeKind::InputObject(o) => {
                 let fields = o
                     .fields

@@ -306,3 +306,16 @@ pub async fn unit_and_project_of_kind(app: &TestApp, key: &str, kind: &str) -> S
         .unwrap()
         .to_owned()
 }
+
+/// Every type of the schema's SDL: its name and definition.
+pub fn schema_types() -> Vec<(String, async_graphql::parser::types::TypeKind)> {
+    use async_graphql::parser::types::TypeSystemDefinition;
+    let doc = async_graphql::parser::parse_schema(api::sdl()).expect("the SDL parses");
+    doc.definitions
+        .into_iter()
+        .filter_map(|d| match d {
+            TypeSystemDefinition::Type(t) => Some((t.node.name.node.to_string(), t.node.kind)),
+            _ => None,
+        })
+        .collect()
+}
