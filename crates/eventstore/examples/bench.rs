@@ -1,8 +1,8 @@
-//! Event store benchmark (docs/benchmarks.md). Creates one fresh database on the server, measures,
-//! prints a table, and drops the database.
+//! Event store benchmark (docs/benchmarks.md). Creates one fresh database on the server (or, with
+//! `--backend sqlite`, one store file), measures, prints a table, and drops the database (file).
 //!
 //! cargo run --release -p eventstore --example bench -- [--database-url URL] [--seconds N]
-//!     [--fill N] [--keep]
+//!     [--fill N] [--keep] [--backend postgres|sqlite] [--sqlite-path FILE]
 #![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
@@ -25,6 +25,8 @@ struct Args {
     fill: u64,
     reps: u32,
     keep: bool,
+    sqlite: bool,
+    sqlite_path: Option<std::path::PathBuf>,
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -40,6 +42,8 @@ fn args() -> Args {
         fill: 1_000_000,
         reps: 3,
         keep: false,
+        sqlite: false,
+        sqlite_path: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -49,6 +53,12 @@ fn args() -> Args {
             "--fill" => a.fill = it.next().and_then(|s| s.parse().ok()).expect("--fill N"),
             "--reps" => a.reps = it.next().and_then(|s| s.parse().ok()).expect("--reps N"),
             "--keep" => a.keep = true,
+            "--backend" => match it.next().as_deref() {
+                Some("postgres") => a.sqlite = false,
+                Some("sqlite") => a.sqlite = true,
+                other => panic!("--backend postgres|sqlite, not {other:?}"),
+            },
+            "--sqlite-path" => a.sqlite_path = Some(it.next().expect("--sqlite-path FILE").into()),
             other => panic!("unknown argument {other}"),
         }
     }
@@ -124,18 +134,32 @@ async fn appends(url: &str, writers: u64, seconds: u64, notify: NotifyMode, tag:
         notify,
         ..PgStoreOptions::default()
     });
-    let tag = tag.to_owned();
+    append_loop(&store, writers, seconds, 1, &format!("bench{tag}")).await
+}
+
+/// `writers` tasks appending `size` events at a time to a new stream each (NoStream) for
+/// `seconds`; events/s.
+async fn append_loop<S: EventStore>(
+    store: &S,
+    writers: u64,
+    seconds: u64,
+    size: u64,
+    tag: &str,
+) -> f64 {
+    let (store, tag) = (store.clone(), tag.to_owned());
     run_for(writers, seconds, move |w, i| {
         let store = store.clone();
-        let stream = format!("bench{tag}-w{w}n{i}");
+        let stream = format!("{tag}-w{w}n{i}");
         async move {
+            let events = (0..size).map(|k| new_event(i + k)).collect();
             store
-                .append(&stream, ExpectedVersion::NoStream, vec![new_event(i)])
+                .append(&stream, ExpectedVersion::NoStream, events)
                 .await
                 .unwrap();
         }
     })
     .await
+        * size as f64
 }
 
 async fn baseline(url: &str, writers: u64, seconds: u64, rep: u32) -> f64 {
@@ -165,20 +189,7 @@ async fn baseline(url: &str, writers: u64, seconds: u64, rep: u32) -> f64 {
 
 async fn batches(url: &str, writers: u64, seconds: u64, size: u64, tag: &str) -> f64 {
     let store = PgEventStore::new(pool(url, writers as u32).await);
-    let tag = tag.to_owned();
-    run_for(writers, seconds, move |w, i| {
-        let store = store.clone();
-        let stream = format!("batch{tag}-w{w}n{i}");
-        async move {
-            let events = (0..size).map(new_event).collect();
-            store
-                .append(&stream, ExpectedVersion::NoStream, events)
-                .await
-                .unwrap();
-        }
-    })
-    .await
-        * size as f64
+    append_loop(&store, writers, seconds, size, &format!("batch{tag}")).await
 }
 
 async fn count(pool: &PgPool) -> i64 {
@@ -188,9 +199,41 @@ async fn count(pool: &PgPool) -> i64 {
         .unwrap()
 }
 
+/// Reads all of $all in batches of 1000 and of 5000, decoding every event, then verifies.
+async fn read_and_verify<S: EventStore>(store: &S) {
+    for batch in [1000usize, 5000] {
+        let start = Instant::now();
+        let mut from = Position::START;
+        let mut read = 0u64;
+        loop {
+            let events = store.read_all(from, &Filter::all(), batch).await.unwrap();
+            let Some(last) = events.last() else { break };
+            from = last.position;
+            read += events.len() as u64;
+        }
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "$all read of {read} events, batches of {batch}: {:.0} events/s ({secs:.1} s)",
+            read as f64 / secs
+        );
+    }
+    let start = Instant::now();
+    let report = store.verify().await.unwrap();
+    println!(
+        "verify of {} events: {:.1} s, ok = {}",
+        report.events,
+        start.elapsed().as_secs_f64(),
+        report.is_ok()
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let a = args();
+    if a.sqlite {
+        sqlite_bench::run(&a).await;
+        return;
+    }
     let name = format!("tz_bench_{}", Uuid::new_v4().simple());
     let mut admin = PgConnection::connect(&a.database_url).await.unwrap_or_else(|e| {
         panic!(
@@ -317,31 +360,7 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let store = PgEventStore::new(pool(&url, 2).await);
-    for batch in [1000usize, 5000] {
-        let start = Instant::now();
-        let mut from = Position::START;
-        let mut read = 0u64;
-        loop {
-            let events = store.read_all(from, &Filter::all(), batch).await.unwrap();
-            let Some(last) = events.last() else { break };
-            from = last.position;
-            read += events.len() as u64;
-        }
-        let secs = start.elapsed().as_secs_f64();
-        println!(
-            "$all read of {read} events, batches of {batch}: {:.0} events/s ({secs:.1} s)",
-            read as f64 / secs
-        );
-    }
-    let start = Instant::now();
-    let report = store.verify().await.unwrap();
-    println!(
-        "verify of {} events: {:.1} s, ok = {}",
-        report.events,
-        start.elapsed().as_secs_f64(),
-        report.is_ok()
-    );
-
+    read_and_verify(&store).await;
     store.pool().close().await;
     setup.close().await;
     if a.keep {
@@ -353,5 +372,162 @@ async fn main() {
             )))
             .await
             .unwrap();
+    }
+}
+
+/// The SQLite store against a raw SQLite INSERT of the same row, measured in the same run.
+mod sqlite_bench {
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    use eventstore::sqlite::{SqliteEventStore, connect_options};
+    use eventstore::{EventStore, ExpectedVersion};
+    use sqlx::SqlitePool;
+    use sqlx::sqlite::SqlitePoolOptions;
+    use tokio::sync::Mutex;
+    use uuid::Uuid;
+
+    use super::{Args, append_loop, body, median, new_event, run_for};
+
+    async fn pool(path: &std::path::Path, size: u32) -> SqlitePool {
+        SqlitePoolOptions::new()
+            .max_connections(size)
+            .connect_with(connect_options(path))
+            .await
+            .unwrap()
+    }
+
+    /// A plain INSERT of the same row in its own transaction (so one WAL sync each, as an append);
+    /// writers queue on a mutex as the store's do (left to SQLite's busy handler, which sleeps,
+    /// they would be slower).
+    async fn baseline(pool: &SqlitePool, writers: u64, seconds: u64, tag: &str) -> f64 {
+        let (pool, tag) = (pool.clone(), tag.to_owned());
+        let queue = Arc::new(Mutex::new(()));
+        run_for(writers, seconds, move |w, i| {
+            let (pool, queue) = (pool.clone(), queue.clone());
+            let stream = format!("raw{tag}-w{w}n{i}");
+            async move {
+                let (data, metadata) = body(i);
+                let _writer = queue.lock().await;
+                sqlx::query(
+                    "INSERT INTO bench_raw (event_id, stream, version, category, event_type, \
+                     schema_version, data, metadata, recorded_at, hash) \
+                     VALUES (?1, ?2, 0, 'raw', 'InvestmentReported', 1, ?3, ?4, ?5, ?6)",
+                )
+                .bind(Uuid::now_v7())
+                .bind(stream)
+                .bind(data.to_string())
+                .bind(metadata.to_string())
+                .bind(0i64)
+                .bind(&[7u8; 32][..])
+                .execute(&pool)
+                .await
+                .unwrap();
+            }
+        })
+        .await
+    }
+
+    pub(super) async fn run(a: &Args) {
+        let path = a.sqlite_path.clone().unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("tz_bench_{}.sqlite3", Uuid::new_v4().simple()))
+        });
+        let store = SqliteEventStore::open(&path, 8).await.unwrap();
+        let setup = store.pool().clone();
+        // The baseline table: the events table's own definition (columns, keys, AUTOINCREMENT,
+        // checks) under another name, and the same indexes; no triggers.
+        let events_sql: String = sqlx::query_scalar(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'events'",
+        )
+        .fetch_one(&setup)
+        .await
+        .unwrap();
+        let raw_sql = events_sql.replacen("CREATE TABLE events", "CREATE TABLE bench_raw", 1);
+        for sql in [
+            raw_sql.as_str(),
+            "CREATE INDEX bench_raw_category ON bench_raw (category, position)",
+            "CREATE INDEX bench_raw_type ON bench_raw (event_type, position)",
+        ] {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&setup)
+                .await
+                .unwrap();
+        }
+        let version: String = sqlx::query_scalar("SELECT sqlite_version()")
+            .fetch_one(&setup)
+            .await
+            .unwrap();
+        println!(
+            "SQLite {version}, file {} (WAL, synchronous = FULL)",
+            path.display()
+        );
+        println!(
+            "{} s per measurement, median of {} alternating runs",
+            a.seconds, a.reps
+        );
+        println!();
+        println!("single-event appends to distinct streams (new stream each, NoStream), events/s");
+        println!(
+            "(raw = plain INSERT of the same row into a table of the same shape, one transaction each)"
+        );
+        println!(
+            "{:>8} {:>9} {:>9} {:>11}",
+            "writers", "append", "raw", "append/raw"
+        );
+        for writers in [1u64, 8, 32] {
+            let raw_pool = pool(&path, writers.min(8) as u32).await;
+            let (mut raw, mut ours) = (Vec::new(), Vec::new());
+            for rep in 0..a.reps {
+                let tag = format!("{writers}r{rep}");
+                raw.push(baseline(&raw_pool, writers, a.seconds, &tag).await);
+                ours.push(append_loop(&store, writers, a.seconds, 1, &format!("bench{tag}")).await);
+            }
+            raw_pool.close().await;
+            let (raw, ours) = (median(raw), median(ours));
+            println!(
+                "{writers:>8} {ours:>9.0} {raw:>9.0} {:>10.0}%",
+                ours / raw * 100.0
+            );
+        }
+        println!();
+        println!("100-event batch appends, events/s");
+        for writers in [1u64, 8] {
+            let rate =
+                append_loop(&store, writers, a.seconds, 100, &format!("batch{writers}")).await;
+            println!("{writers:>8} writers {rate:>12.0}");
+        }
+
+        let count = || async {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM events")
+                .fetch_one(&setup)
+                .await
+                .unwrap() as u64
+        };
+        let start = Instant::now();
+        let have = count().await;
+        if have < a.fill {
+            // One writer at a time anyway: 1000-event appends in sequence.
+            for i in 0..(a.fill - have).div_ceil(1000) {
+                let events = (0..1000).map(new_event).collect();
+                store
+                    .append(&format!("fill-n{i}"), ExpectedVersion::NoStream, events)
+                    .await
+                    .unwrap();
+            }
+        }
+        let total = count().await;
+        println!();
+        println!(
+            "filled to {total} events in {:.1} s",
+            start.elapsed().as_secs_f64()
+        );
+        sqlx::query("ANALYZE").execute(&setup).await.unwrap();
+        super::read_and_verify(&store).await;
+        store.pool().close().await;
+        if a.keep {
+            println!("kept {}", path.display());
+        } else {
+            eventstore::sqlite::testing::remove_store_files(&path);
+        }
     }
 }

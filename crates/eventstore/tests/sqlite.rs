@@ -572,3 +572,37 @@ mod seals {
         done(path, store).await;
     }
 }
+
+/// The harness's stand-in for killed connections really replaces them: a connection marked before
+/// the kill (a temporary table exists only on its own connection) is never handed out again.
+#[tokio::test]
+async fn harness_kill_replaces_every_pooled_connection() {
+    use eventstore::conformance::Harness;
+    let h = SqliteHarness::new();
+    let store = h.fresh().await;
+    {
+        let mut conns = Vec::new();
+        for _ in 0..8 {
+            let mut c = store.pool().acquire().await.unwrap();
+            sqlx::query("CREATE TEMP TABLE marker (x INTEGER)")
+                .execute(&mut *c)
+                .await
+                .unwrap();
+            conns.push(c);
+        }
+    }
+    h.kill_connections(&store).await;
+    let mut conns = Vec::new();
+    for _ in 0..8 {
+        let mut c = store.pool().acquire().await.unwrap();
+        let marked: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM temp.sqlite_master WHERE name = 'marker'")
+                .fetch_one(&mut *c)
+                .await
+                .unwrap();
+        assert_eq!(marked, 0, "a connection from before the kill was reused");
+        conns.push(c);
+    }
+    drop(conns);
+    h.cleanup().await;
+}

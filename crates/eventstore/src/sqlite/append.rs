@@ -71,20 +71,28 @@ pub(crate) async fn append_in(
     expected: ExpectedVersion,
     events: &[PreparedEvent],
 ) -> Result<AppendResult, StoreError> {
-    if let Some(original) = replay(conn, stream, events).await? {
-        return Ok(original);
+    // One statement for the usual case: the stream's head, and whether any id is already stored
+    // (only then is the full retry comparison needed).
+    let ids = ids_json(events)?;
+    let head = sqlx::query(
+        "SELECT s.version, s.last_hash, \
+                EXISTS (SELECT 1 FROM events WHERE event_id IN \
+                        (SELECT unhex(value) FROM json_each(?2))) AS seen \
+         FROM (SELECT 1) LEFT JOIN streams s ON s.name = ?1",
+    )
+    .bind(stream)
+    .bind(&ids)
+    .fetch_one(&mut *conn)
+    .await?;
+    if head.try_get::<bool, _>("seen")? {
+        return replay(conn, stream, &ids, events).await;
     }
-
-    let head = sqlx::query("SELECT version, last_hash FROM streams WHERE name = ?1")
-        .bind(stream)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let (current, prev) = match head {
-        Some(r) => {
-            let last: Vec<u8> = r.try_get("last_hash")?;
+    let (current, prev) = match head.try_get::<Option<i64>, _>("version")? {
+        Some(version) => {
+            let last: Vec<u8> = head.try_get("last_hash")?;
             let prev = hash::to_hash(&last)
                 .ok_or_else(|| StoreError::Corrupt(format!("head hash of stream {stream}")))?;
-            (Some(to_u64(r.try_get("version")?, "version")?), prev)
+            (Some(to_u64(version, "version")?), prev)
         }
         None => (None, ZERO_HASH),
     };
@@ -178,18 +186,23 @@ struct Stored {
     position: i64,
 }
 
-/// The original result when these event ids were already appended, exactly as this append (same
-/// stream, order and content); `None` when none of them exists; otherwise an idempotency conflict
-/// naming the first offending id. JSON is compared as stored text, which is PostgreSQL's jsonb
-/// text: equal values render equally.
+/// The ids of an append as a JSON array of hex strings, for `json_each` (one probe of the unique
+/// index for the whole batch).
+fn ids_json(events: &[PreparedEvent]) -> Result<String, StoreError> {
+    let ids: Vec<String> = events.iter().map(|e| e.id.simple().to_string()).collect();
+    serde_json::to_string(&ids).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Some of these event ids are stored: the original result when they were appended exactly as
+/// this append (same stream, order and content), otherwise an idempotency conflict naming the
+/// first offending id. JSON is compared as stored text, which is PostgreSQL's jsonb text: equal
+/// values render equally.
 async fn replay(
     conn: &mut SqliteConnection,
     stream: &str,
+    ids: &str,
     events: &[PreparedEvent],
-) -> Result<Option<AppendResult>, StoreError> {
-    // One probe of the unique index for the whole batch: the ids as a JSON array of hex strings.
-    let ids: Vec<String> = events.iter().map(|e| e.id.simple().to_string()).collect();
-    let ids = serde_json::to_string(&ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+) -> Result<AppendResult, StoreError> {
     let rows = sqlx::query(
         "SELECT event_id, stream, version, event_type, schema_version, data, metadata, position \
          FROM events WHERE event_id IN (SELECT unhex(value) FROM json_each(?1))",
@@ -197,9 +210,6 @@ async fn replay(
     .bind(ids)
     .fetch_all(&mut *conn)
     .await?;
-    if rows.is_empty() {
-        return Ok(None);
-    }
     let mut found: HashMap<Uuid, Stored> = HashMap::with_capacity(rows.len());
     for r in &rows {
         found.insert(
@@ -244,9 +254,9 @@ async fn replay(
         });
     }
     let stream_version = appended.last().map_or(0, |e| e.version);
-    Ok(Some(AppendResult {
+    Ok(AppendResult {
         events: appended,
         stream_version,
         replayed: true,
-    }))
+    })
 }

@@ -41,17 +41,21 @@ pub(crate) async fn verify(pool: &SqlitePool) -> Result<VerifyReport, StoreError
         }
     }
 
-    // 2. Stream heads agree with the last event (catches a removed last event). SQLite takes the
-    //    bare `hash` column from the row that holds max(version).
+    // 2. Stream heads agree with the last event (catches a removed last event). Two index-driven
+    //    halves rather than a FULL JOIN: SQLite would join a materialised subquery without an
+    //    index, which is quadratic in the number of streams.
     {
         let rows = sqlx::query(
-            "SELECT coalesce(s.name, e.stream) AS stream, s.version AS head_version, \
-                    e.version AS last_version, s.last_hash = e.hash AS same_hash \
+            "SELECT s.name AS stream, s.version AS head_version, e.version AS last_version, \
+                    s.last_hash = e.hash AS same_hash \
              FROM streams s \
-             FULL JOIN (SELECT stream, max(version) AS version, hash FROM events GROUP BY stream) e \
-                    ON e.stream = s.name \
-             WHERE s.name IS NULL OR e.stream IS NULL OR s.version <> e.version \
-                OR s.last_hash <> e.hash \
+             LEFT JOIN events e ON e.stream = s.name \
+                  AND e.version = (SELECT max(version) FROM events WHERE stream = s.name) \
+             WHERE e.stream IS NULL OR s.version <> e.version OR s.last_hash <> e.hash \
+             UNION ALL \
+             SELECT g.stream, NULL, g.last_version, NULL \
+             FROM (SELECT stream, max(version) AS last_version FROM events GROUP BY stream) g \
+             WHERE NOT EXISTS (SELECT 1 FROM streams s WHERE s.name = g.stream) \
              ORDER BY 1",
         )
         .fetch_all(&mut *tx)
