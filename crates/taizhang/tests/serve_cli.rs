@@ -30,24 +30,20 @@ async fn serve_answers_and_stops_on_sigterm() {
         .expect("run taizhang serve");
     let stderr = child.stderr.take().unwrap();
     let mut lines = BufReader::new(stderr).lines();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let addr = loop {
-        assert!(
-            Instant::now() < deadline,
-            "the server did not say where it listens"
-        );
-        let line = lines.next().expect("a log line").unwrap();
-        let log: serde_json::Value = serde_json::from_str(&line)
-            .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
-        if let Some(addr) = log["fields"]["addr"].as_str() {
-            break addr.to_owned();
-        }
-    };
+    let (addr, start) = listening(&mut lines);
+    // No token exists yet: the log says how to make the first one.
+    assert!(
+        start.iter().any(|l| l.contains("taizhang tokens create")),
+        "{start:#?}"
+    );
     let health = get(&addr, "/healthz");
     assert!(
         health.starts_with("HTTP/1.0 200") && health.ends_with("ok\n"),
         "{health}"
     );
+    // Everything else needs a token.
+    let query = get(&addr, "/graphql?query=%7B+units+%7B+unitId+%7D+%7D");
+    assert!(query.starts_with("HTTP/1.0 401"), "{query}");
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -67,6 +63,63 @@ async fn serve_answers_and_stops_on_sigterm() {
     assert!(exit.success(), "exit status {exit}");
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l.contains("stopped")), "{rest:#?}");
+    db.drop_database().await;
+}
+
+/// Reads JSON log lines until the one naming the listening address: the address, and the lines
+/// before it.
+fn listening(lines: &mut impl Iterator<Item = std::io::Result<String>>) -> (String, Vec<String>) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut before = Vec::new();
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "the server did not say where it listens"
+        );
+        let line = lines.next().expect("a log line").unwrap();
+        let log: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+        if let Some(addr) = log["fields"]["addr"].as_str() {
+            return (addr.to_owned(), before);
+        }
+        before.push(line);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_without_authentication_only_when_told_and_warns() {
+    let db = TestDatabase::migrated().await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_taizhang"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--insecure-no-auth",
+        ])
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("run taizhang serve");
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let (addr, start) = listening(&mut lines);
+    assert!(
+        start
+            .iter()
+            .any(|l| l.contains("WARN") && l.contains("AUTHENTICATION IS OFF")),
+        "{start:#?}"
+    );
+    let query = get(&addr, "/graphql?query=%7B+units+%7B+unitId+%7D+%7D");
+    assert!(
+        query.starts_with("HTTP/1.0 200") && query.contains("\"units\":[]"),
+        "{query}"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
     db.drop_database().await;
 }
 
