@@ -16,8 +16,8 @@ mod keys;
 mod position;
 mod seal;
 mod store;
-mod subscription;
 pub mod stream_name;
+mod subscription;
 mod upcast;
 pub mod verify;
 

@@ -35,10 +35,19 @@ fn number() -> impl Strategy<Value = Value> {
         any::<f64>()
             .prop_filter("finite", |f| f.is_finite())
             .prop_map(Value::from),
-        (-999_999i64..999_999, -30i32..30)
-            .prop_map(|(m, e)| Value::from(m as f64 * 10f64.powi(e))),
-        prop::sample::select(vec![0.0, -0.0, 0.1, 1.5e-7, 1e16, 1e21, 2.5e-300, 5e-324, f64::MAX])
-            .prop_map(Value::from),
+        (-999_999i64..999_999, -30i32..30).prop_map(|(m, e)| Value::from(m as f64 * 10f64.powi(e))),
+        prop::sample::select(vec![
+            0.0,
+            -0.0,
+            0.1,
+            1.5e-7,
+            1e16,
+            1e21,
+            2.5e-300,
+            5e-324,
+            f64::MAX
+        ])
+        .prop_map(Value::from),
     ]
 }
 
@@ -98,7 +107,15 @@ async fn jsonb_text_matches_postgres_for_known_hard_cases() {
     let cases = [
         Value::Object(object),
         json!({"a": {"b": [], "c": {}}, "list": [1, [2, [3, {}]]], "s": "\"\\/\u{8}\u{c}\n\r\t\u{1}"}),
-        json!([u64::MAX, i64::MIN, 0.5, -0.0, 1e300, 1.7976931348623157e308, 123456789.125]),
+        json!([
+            u64::MAX,
+            i64::MIN,
+            0.5,
+            -0.0,
+            1e300,
+            1.7976931348623157e308,
+            123456789.125
+        ]),
         Value::Number(Number::from_f64(f64::from_bits(1)).unwrap()),
         json!("中文 😀 \u{10ffff}"),
         json!({"metadata": {"actor": "张三", "correlationId": "00000000-0000-0000-0000-000000000000"}}),
