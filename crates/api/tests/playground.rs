@@ -167,7 +167,7 @@ async fn graphiql_runs_a_query_offline() {
     let set_token = format!(
         "var all = document.querySelectorAll('.CodeMirror'); \
          for (var i = 0; i < all.length; i++) {{ var cm = all[i].CodeMirror; \
-           if (cm && cm.getValue().indexOf('Authorization') >= 0) {{ \
+           if (cm && cm.getValue().indexOf('<paste your token here>') >= 0) {{ \
              cm.setValue('{{\"Authorization\": \"Bearer {}\"}}'); break; }} }} \
          document.querySelector('[aria-label=\"Re-fetch GraphQL schema\"]').click(); return true;",
         app.token(auth::Role::Viewer)
