@@ -631,13 +631,23 @@ async fn websocket_needs_a_token_in_connection_init() {
         m["payload"]["data"]["events"]["actor"],
         app.actor(Role::Admin)
     );
-    // A revoked token cannot open a new connection.
+    // A revoked token cannot open a new connection, and loses the one it has within seconds.
     let pool = app.db.pool(1).await;
     auth::PgTokens::new(pool.clone())
         .revoke(app.tokens[&Role::Auditor].0, "cli:test")
         .await
         .unwrap();
     pool.close().await;
+    let revoked_at = std::time::Instant::now();
+    let closed = loop {
+        match tokio::time::timeout(Duration::from_secs(15), auditor.next()).await {
+            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => break true,
+            Ok(Some(Ok(_))) => continue,
+            Err(_) => break false,
+        }
+    };
+    assert!(closed, "the revoked token's socket stayed open");
+    assert!(revoked_at.elapsed() < Duration::from_secs(11));
     let mut s = open(
         &app,
         "graphql-transport-ws",

@@ -108,6 +108,9 @@ async fn serve(
     // acknowledges it, and the connection's data carries the identity.
     let replayed = futures::stream::once(async move { Ok::<_, axum::Error>(Message::Text(first)) })
         .chain(stream);
+    // Kept (never logged: `Secret` prints redacted) to check the token again while open.
+    let secret = auth::secret::from_connection_init(&payload);
+    let insecure = shared.state.gate.is_insecure();
     let mut data = Data::default();
     data.insert(identity);
     data.insert(OverWebSocket);
@@ -121,6 +124,32 @@ async fn serve(
         () = &mut serve => {}
         () = crate::app::stopped(&mut shutdown) => {
             let _ = tokio::time::timeout(CLOSE_GRACE, &mut serve).await;
+        }
+        // A revoked or expired token loses its open connections too, within RECHECK: the
+        // connection is dropped (its subscriptions end; reconnecting needs a valid token).
+        () = invalidated(&shared, secret, peer), if !insecure => {
+            tracing::info!(source = %peer.ip(), "closing a WebSocket whose token is no longer valid");
+        }
+    }
+}
+
+/// How often an open connection's token is checked again (one index probe each).
+const RECHECK: Duration = Duration::from_secs(5);
+
+/// Resolves once the connection's token is refused (revoked, expired); a database that cannot
+/// be asked is not a refusal.
+async fn invalidated(shared: &Shared, secret: Option<auth::Secret>, peer: SocketAddr) {
+    loop {
+        tokio::time::sleep(RECHECK).await;
+        match shared
+            .state
+            .gate
+            .tokens()
+            .authenticate(secret.as_ref(), Some(peer.ip()))
+            .await
+        {
+            Ok(_) | Err(AuthError::Unavailable(_)) => {}
+            Err(_) => return,
         }
     }
 }
