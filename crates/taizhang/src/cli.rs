@@ -79,7 +79,9 @@ pub enum Command {
     /// Every request but /healthz (and, unless --protect-ops-endpoints, /readyz and /metrics)
     /// needs an API token (`taizhang tokens create`); events record the token as their actor.
     /// --insecure-no-auth turns this off, for a laptop demo only (docs/security.md).
-    Serve(Box<api::ServeArgs>),
+    ///
+    /// --demo seeds the demo county first and prints the playground URL with an admin token.
+    Serve(Box<crate::commands::serve::ServeCommand>),
 
     /// Seed the demo county: 5 units, 60 projects over last year and this year.
     ///

@@ -1,4 +1,4 @@
-//! `taizhang demo`: seed the demo county through the real command path.
+//! `taizhang demo` and `taizhang serve --demo`: seed the demo county through the real command path.
 
 use std::process::ExitCode;
 
@@ -6,25 +6,42 @@ use anyhow::Context;
 use commands::CommandHandler;
 use eventstore::PgEventStore;
 
-pub async fn run(store: &PgEventStore) -> anyhow::Result<ExitCode> {
+/// The actor the demo county's events are recorded under.
+const DEMO_ACTOR: &str = "演示数据 (taizhang demo)";
+
+/// Seeds the demo county (idempotent: a second run writes nothing) after migrating.
+pub async fn seed(store: &PgEventStore) -> anyhow::Result<demo::Summary> {
     store.migrate().await.context("migration failed")?;
     let today = commands::county_today();
     let handler = CommandHandler::new(store.clone()).with_today(move || today);
-    let summary = demo::seed(&handler, today, "演示数据 (taizhang demo)")
+    let summary = demo::seed(&handler, today, DEMO_ACTOR)
         .await
         .context("seeding the demo county failed")?;
     tracing::info!(?summary, "demo county seeded");
+    Ok(summary)
+}
+
+/// One line on what seeding did, for people.
+pub fn describe(summary: &demo::Summary) -> String {
     if summary.events_written == 0 {
-        println!(
-            "the demo county is already there ({} commands, nothing new written)",
+        format!(
+            "the demo county is already there ({} commands, nothing new written) / 演示数据已存在，未重复写入",
             summary.commands
-        );
+        )
     } else {
-        println!(
-            "demo county seeded: {} units, {} projects, {} supervision items, {} events",
+        format!(
+            "demo county seeded: {} units, {} projects, {} supervision items, {} events / 演示数据已写入",
             summary.units, summary.projects, summary.supervision_items, summary.events_written
-        );
+        )
     }
-    println!("next: taizhang serve, then open http://127.0.0.1:8080/graphql");
+}
+
+pub async fn run(store: &PgEventStore) -> anyhow::Result<ExitCode> {
+    let summary = seed(store).await?;
+    println!("{}", describe(&summary));
+    println!(
+        "next: taizhang serve --demo (prints the playground URL and an admin token), \
+         or taizhang tokens create --name NAME --role admin, then taizhang serve"
+    );
     Ok(ExitCode::SUCCESS)
 }

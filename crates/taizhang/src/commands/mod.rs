@@ -10,7 +10,7 @@ mod progress;
 pub mod projections;
 mod schema;
 mod seal;
-mod serve;
+pub mod serve;
 pub mod tokens;
 mod verify;
 
