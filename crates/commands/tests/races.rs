@@ -20,6 +20,8 @@ struct RacingStore {
 }
 
 impl EventStore for RacingStore {
+    type Importer = <PgEventStore as EventStore>::Importer;
+
     async fn append(
         &self,
         stream: &str,
@@ -71,6 +73,10 @@ impl EventStore for RacingStore {
 
     async fn load_checkpoint(&self, name: &str) -> Result<Option<Position>, StoreError> {
         self.inner.load_checkpoint(name).await
+    }
+
+    async fn begin_import(&self) -> Result<Self::Importer, StoreError> {
+        self.inner.begin_import().await
     }
 }
 
