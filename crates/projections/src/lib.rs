@@ -21,6 +21,7 @@ mod registry;
 mod runtime;
 mod sql;
 mod status;
+mod store;
 pub mod timeline;
 mod wait;
 

@@ -8,15 +8,7 @@ use serde::de::DeserializeOwned;
 use sqlx::PgConnection;
 
 use crate::ProjectionError;
-
-/// A table a projection writes: its name, its key columns, and its `numeric` columns, which are
-/// read back as text so that areas keep their exact decimals. The columns a write sets are the
-/// fields of the row type (its serde names): the row struct is the one list of them.
-pub struct Table {
-    pub name: &'static str,
-    pub key: &'static [&'static str],
-    pub numeric: &'static [&'static str],
-}
+use crate::store::{Conflict, Keys, RowStore, Table, decode_rows, encode_rows};
 
 /// `to_jsonb(t)`, with the numeric columns as text.
 fn row_json(table: &Table) -> String {
@@ -36,7 +28,7 @@ fn row_json(table: &Table) -> String {
 }
 
 /// Rows of `table` matching `condition` (SQL over the table's columns, binding `$1` to `keys`).
-pub async fn load<T, K>(
+async fn load<T, K>(
     conn: &mut PgConnection,
     table: &Table,
     condition: &str,
@@ -59,29 +51,11 @@ where
         .bind(keys)
         .fetch_all(conn)
         .await?;
-    texts
-        .iter()
-        .map(|text| {
-            serde_json::from_str(text).map_err(|e| {
-                ProjectionError::batch(format!("cannot read a row of {}: {e}", table.name))
-            })
-        })
-        .collect()
-}
-
-/// What to do when a written row's key exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Conflict {
-    /// History rows: a second row for the same fact is a bug, so the batch fails (and halts).
-    Fail,
-    /// Current-state rows: the new row replaces the old.
-    Update,
-    /// First-occurrence rows (milestones): the first one stays.
-    Ignore,
+    decode_rows(table, &texts)
 }
 
 /// Inserts `rows`, resolving existing keys as `conflict` says.
-pub async fn write<T: Serialize>(
+async fn write<T: Serialize>(
     conn: &mut PgConnection,
     table: &Table,
     rows: &[T],
@@ -90,18 +64,7 @@ pub async fn write<T: Serialize>(
     if rows.is_empty() {
         return Ok(());
     }
-    let json = serde_json::to_value(rows).map_err(|e| {
-        ProjectionError::batch(format!("cannot encode rows of {}: {e}", table.name))
-    })?;
-    let names: Vec<String> = match json.get(0) {
-        Some(serde_json::Value::Object(first)) => first.keys().cloned().collect(),
-        _ => {
-            return Err(ProjectionError::batch(format!(
-                "rows of {} do not encode as JSON objects",
-                table.name
-            )));
-        }
-    };
+    let (json, names) = encode_rows(table, rows)?;
     let columns = names.join(", ");
     let mut sql = format!(
         "INSERT INTO {name} ({columns}) SELECT {columns} FROM jsonb_populate_recordset(NULL::{name}, $1::jsonb)",
@@ -132,4 +95,28 @@ pub async fn write<T: Serialize>(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+impl RowStore for PgConnection {
+    async fn load<T: DeserializeOwned + Send>(
+        &mut self,
+        table: &Table,
+        column: &'static str,
+        keys: Keys<'_>,
+    ) -> Result<Vec<T>, ProjectionError> {
+        let condition = format!("{column} = ANY($1)");
+        match keys {
+            Keys::Uuids(keys) => load(self, table, &condition, keys).await,
+            Keys::Texts(keys) => load(self, table, &condition, keys).await,
+        }
+    }
+
+    async fn write<T: Serialize + Sync>(
+        &mut self,
+        table: &Table,
+        rows: &[T],
+        conflict: Conflict,
+    ) -> Result<(), ProjectionError> {
+        write(self, table, rows, conflict).await
+    }
 }

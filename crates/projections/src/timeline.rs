@@ -11,7 +11,7 @@ use time::Date;
 use uuid::Uuid;
 
 use crate::ledger::{Aggregate, decode};
-use crate::sql::{Conflict, Table, write};
+use crate::store::{Conflict, RowStore, Table};
 use crate::{Projection, ProjectionError};
 
 /// The project timeline read model.
@@ -204,6 +204,15 @@ fn rows(events: &[RecordedEvent]) -> Result<Vec<EventRow>, ProjectionError> {
     Ok(rows)
 }
 
+/// Applies `events` through `conn`, whichever backend it is.
+pub(crate) async fn apply<S: RowStore>(
+    conn: &mut S,
+    events: &[RecordedEvent],
+) -> Result<(), ProjectionError> {
+    let rows = rows(events)?;
+    conn.write(&PROJECT_EVENTS, &rows, Conflict::Fail).await
+}
+
 impl Projection for TimelineProjection {
     fn name(&self) -> &'static str {
         Self::NAME
@@ -218,9 +227,6 @@ impl Projection for TimelineProjection {
         conn: &mut PgConnection,
         events: &[RecordedEvent],
     ) -> Result<(), ProjectionError> {
-        {
-            let rows = rows(events)?;
-            write(conn, &PROJECT_EVENTS, &rows, Conflict::Fail).await
-        }
+        apply(conn, events).await
     }
 }

@@ -9,13 +9,13 @@ use domain::supervision::SupervisionEvent;
 use domain::targets::{TargetScope, TargetValue, TargetsEvent};
 use domain::unit::UnitEvent;
 use serde::Serialize;
-use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::decode::{Aggregate, Decoded};
 use super::rows::*;
+use super::store::LedgerStore;
 use crate::ProjectionError;
-use crate::sql::{self, Conflict};
+use crate::store::{Conflict, Keys};
 
 /// The snake_case name a domain vocabulary value serializes to.
 fn name_of<T: Serialize>(value: &T) -> String {
@@ -98,8 +98,10 @@ struct Batch {
     rules: Vec<RuleSettingRow>,
 }
 
-pub async fn apply_batch(
-    conn: &mut PgConnection,
+/// Applies `events` through `conn`, whichever backend it is: the one implementation of the
+/// ledger's event → row logic.
+pub async fn apply_batch<S: LedgerStore>(
+    conn: &mut S,
     events: &[Decoded<'_>],
 ) -> Result<(), ProjectionError> {
     let mut batch = load(conn, events).await?;
@@ -110,7 +112,10 @@ pub async fn apply_batch(
 }
 
 /// Loads the current rows of everything the batch touches.
-async fn load(conn: &mut PgConnection, events: &[Decoded<'_>]) -> Result<Batch, ProjectionError> {
+async fn load<S: LedgerStore>(
+    conn: &mut S,
+    events: &[Decoded<'_>],
+) -> Result<Batch, ProjectionError> {
     let mut project_ids = HashSet::new();
     // Only a correction changes an existing month; a report creates its month.
     let mut corrected_ids = HashSet::new();
@@ -147,21 +152,28 @@ async fn load(conn: &mut PgConnection, events: &[Decoded<'_>]) -> Result<Batch, 
 
     let mut batch = Batch::default();
     if !unit_ids.is_empty() {
-        for row in sql::load::<UnitRow, _>(conn, &UNITS, "unit_id = ANY($1)", &unit_ids).await? {
+        for row in conn
+            .load::<UnitRow>(&UNITS, "unit_id", Keys::Texts(&unit_ids))
+            .await?
+        {
             batch.units.insert(row.unit_id.clone(), row);
         }
     }
     if !project_ids.is_empty() {
-        let by_project = "project_id = ANY($1)";
-        for row in sql::load::<ProjectRow, _>(conn, &PROJECTS, by_project, &project_ids).await? {
+        let by_project = Keys::Uuids(&project_ids);
+        for row in conn
+            .load::<ProjectRow>(&PROJECTS, "project_id", by_project)
+            .await?
+        {
             batch.projects.insert(row.project_id, row);
         }
     }
     if !corrected_ids.is_empty() {
         // Corrections are rare: all months of the corrected projects is a small read.
         let corrected: Vec<Uuid> = corrected_ids.into_iter().collect();
-        for row in
-            sql::load::<MonthlyRow, _>(conn, &MONTHLY, "project_id = ANY($1)", &corrected).await?
+        for row in conn
+            .load::<MonthlyRow>(&MONTHLY, "project_id", Keys::Uuids(&corrected))
+            .await?
         {
             batch
                 .monthly
@@ -169,60 +181,33 @@ async fn load(conn: &mut PgConnection, events: &[Decoded<'_>]) -> Result<Batch, 
         }
     }
     if !project_ids.is_empty() {
-        let by_project = "project_id = ANY($1)";
-        for row in sql::load::<ExpropriationTargetRow, _>(
-            conn,
-            &EXPROPRIATION_TARGETS,
-            by_project,
-            &project_ids,
-        )
-        .await?
+        let by_project = Keys::Uuids(&project_ids);
+        for row in conn
+            .load::<ExpropriationTargetRow>(&EXPROPRIATION_TARGETS, "project_id", by_project)
+            .await?
         {
             batch.exprop_targets.insert(row.project_id, row);
         }
-        for row in sql::load::<ExpropriationProgressRow, _>(
-            conn,
-            &EXPROPRIATION_PROGRESS,
-            by_project,
-            &project_ids,
-        )
-        .await?
+        for row in conn
+            .load::<ExpropriationProgressRow>(&EXPROPRIATION_PROGRESS, "project_id", by_project)
+            .await?
         {
             batch.exprop_progress.insert(row.project_id, row);
         }
-        let plans: Vec<(Uuid, i32, i32, Option<String>)> = sqlx::query_as(
-            "SELECT DISTINCT ON (project_id, plan_year) project_id, plan_year, revision, planned_start_period \
-             FROM annual_plans WHERE project_id = ANY($1) \
-             ORDER BY project_id, plan_year, revision DESC",
-        )
-        .bind(&project_ids)
-        .fetch_all(&mut *conn)
-        .await?;
-        for (project, year, revision, start) in plans {
+        for (project, year, revision, start) in conn.latest_plans(&project_ids).await? {
             batch.plans.insert((project, year), (revision, start));
         }
     }
     if !item_ids.is_empty() {
-        for row in sql::load::<SupervisionItemRow, _>(
-            conn,
-            &SUPERVISION_ITEMS,
-            "item_id = ANY($1)",
-            &item_ids,
-        )
-        .await?
+        for row in conn
+            .load::<SupervisionItemRow>(&SUPERVISION_ITEMS, "item_id", Keys::Uuids(&item_ids))
+            .await?
         {
             batch.items.insert(row.item_id, row);
         }
     }
     if !target_years.is_empty() {
-        let revisions: Vec<(i32, String, String, i32)> = sqlx::query_as(
-            "SELECT target_year, scope, metric, max(revision) FROM targets \
-             WHERE target_year = ANY($1) GROUP BY 1, 2, 3",
-        )
-        .bind(&target_years)
-        .fetch_all(&mut *conn)
-        .await?;
-        for (year, scope, metric, revision) in revisions {
+        for (year, scope, metric, revision) in conn.target_revisions(&target_years).await? {
             batch
                 .target_revisions
                 .insert((year, scope, metric), revision);
@@ -835,7 +820,7 @@ impl Batch {
     }
 
     /// Writes everything back: parents before children (foreign keys), one statement per table.
-    async fn write(self, conn: &mut PgConnection) -> Result<(), ProjectionError> {
+    async fn write<S: LedgerStore>(self, conn: &mut S) -> Result<(), ProjectionError> {
         fn pick<K: Ord + std::hash::Hash + Eq, V: Clone>(
             map: &BTreeMap<K, V>,
             dirty: &HashSet<K>,
@@ -845,91 +830,70 @@ impl Batch {
                 .map(|(_, v)| v.clone())
                 .collect()
         }
-        sql::write(
-            conn,
+        conn.write(
             &UNITS,
             &pick(&self.units, &self.dirty_units),
             Conflict::Update,
         )
         .await?;
-        sql::write(
-            conn,
+        conn.write(
             &PROJECTS,
             &pick(&self.projects, &self.dirty_projects),
             Conflict::Update,
         )
         .await?;
-        sql::write(conn, &ASSIGNMENTS, &self.assignments, Conflict::Fail).await?;
-        sql::write(conn, &AGREEMENTS, &self.agreements, Conflict::Fail).await?;
-        sql::write(conn, &ANNUAL_PLANS, &self.annual_plans, Conflict::Fail).await?;
-        sql::write(conn, &MILESTONES, &self.milestones, Conflict::Ignore).await?;
-        sql::write(conn, &INVESTMENT_REPORTS, &self.reports, Conflict::Fail).await?;
-        sql::write(
-            conn,
+        conn.write(&ASSIGNMENTS, &self.assignments, Conflict::Fail)
+            .await?;
+        conn.write(&AGREEMENTS, &self.agreements, Conflict::Fail)
+            .await?;
+        conn.write(&ANNUAL_PLANS, &self.annual_plans, Conflict::Fail)
+            .await?;
+        conn.write(&MILESTONES, &self.milestones, Conflict::Ignore)
+            .await?;
+        conn.write(&INVESTMENT_REPORTS, &self.reports, Conflict::Fail)
+            .await?;
+        conn.write(
             &MONTHLY,
             &pick(&self.monthly, &self.dirty_monthly),
             Conflict::Update,
         )
         .await?;
-        sql::write(
-            conn,
+        conn.write(
             &EXPROPRIATION_TARGETS,
             &pick(&self.exprop_targets, &self.dirty_exprop_targets),
             Conflict::Update,
         )
         .await?;
-        sql::write(
-            conn,
-            &EXPROPRIATION_REPORTS,
-            &self.exprop_reports,
-            Conflict::Fail,
-        )
-        .await?;
-        sql::write(
-            conn,
+        conn.write(&EXPROPRIATION_REPORTS, &self.exprop_reports, Conflict::Fail)
+            .await?;
+        conn.write(
             &EXPROPRIATION_PROGRESS,
             &pick(&self.exprop_progress, &self.dirty_exprop_progress),
             Conflict::Update,
         )
         .await?;
-        sql::write(conn, &LAND_DELIVERIES, &self.land, Conflict::Fail).await?;
-        sql::write(conn, &TARGETS, &self.targets, Conflict::Fail).await?;
-        sql::write(
-            conn,
+        conn.write(&LAND_DELIVERIES, &self.land, Conflict::Fail)
+            .await?;
+        conn.write(&TARGETS, &self.targets, Conflict::Fail).await?;
+        conn.write(
             &SUPERVISION_ITEMS,
             &pick(&self.items, &self.dirty_items),
             Conflict::Update,
         )
         .await?;
-        sql::write(conn, &ACCOUNTABILITY, &self.accountability, Conflict::Fail).await?;
-        sql::write(conn, &RULE_SETTINGS, &self.rules, Conflict::Fail).await?;
+        conn.write(&ACCOUNTABILITY, &self.accountability, Conflict::Fail)
+            .await?;
+        conn.write(&RULE_SETTINGS, &self.rules, Conflict::Fail)
+            .await?;
 
         // Only the latest revision of a plan or target is current.
         if !self.touched_plan_projects.is_empty() {
             let ids: Vec<Uuid> = self.touched_plan_projects.into_iter().collect();
-            sqlx::query(
-                "UPDATE annual_plans a SET is_current = (a.revision = m.latest) \
-                 FROM (SELECT project_id, plan_year, max(revision) AS latest FROM annual_plans \
-                       WHERE project_id = ANY($1) GROUP BY 1, 2) m \
-                 WHERE a.project_id = m.project_id AND a.plan_year = m.plan_year \
-                   AND a.is_current IS DISTINCT FROM (a.revision = m.latest)",
-            )
-            .bind(&ids)
-            .execute(&mut *conn)
-            .await?;
+            conn.mark_current_plans(&ids).await?;
         }
         if !self.touched_target_years.is_empty() {
             let years: Vec<i32> = self.touched_target_years.into_iter().collect();
-            sqlx::query(
-                "UPDATE targets t SET is_current = (t.revision = m.latest) \
-                 FROM (SELECT target_year, scope, metric, max(revision) AS latest FROM targets \
-                       WHERE target_year = ANY($1) GROUP BY 1, 2, 3) m \
-                 WHERE t.target_year = m.target_year AND t.scope = m.scope AND t.metric = m.metric \
-                   AND t.is_current IS DISTINCT FROM (t.revision = m.latest)",
-            )
-            .bind(&years)
-            .execute(&mut *conn)
-            .await?;
+            conn.mark_current_targets(&years).await?;
         }
         Ok(())
     }

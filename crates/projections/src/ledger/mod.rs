@@ -11,6 +11,7 @@
 mod apply;
 mod decode;
 mod rows;
+mod store;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
