@@ -20,6 +20,7 @@ mod rebuild;
 mod registry;
 mod runtime;
 mod sql;
+pub mod sqlite;
 mod status;
 mod store;
 pub mod timeline;

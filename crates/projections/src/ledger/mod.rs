@@ -11,7 +11,7 @@
 mod apply;
 mod decode;
 mod rows;
-mod store;
+pub(crate) mod store;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -64,6 +64,17 @@ impl std::fmt::Debug for LedgerProjection {
     }
 }
 
+/// Decodes `events` and applies them through `conn`, whichever backend it is: the one
+/// implementation of the ledger, which the PostgreSQL [`Projection`] and the SQLite
+/// [`crate::sqlite::SqliteProjection`] both call.
+pub(crate) async fn apply_events<S: store::LedgerStore>(
+    conn: &mut S,
+    events: &[RecordedEvent],
+) -> Result<(), ProjectionError> {
+    let decoded = events.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+    apply::apply_batch(conn, &decoded).await
+}
+
 impl Projection for LedgerProjection {
     fn name(&self) -> &'static str {
         Self::NAME
@@ -97,10 +108,7 @@ impl Projection for LedgerProjection {
         conn: &mut PgConnection,
         events: &[RecordedEvent],
     ) -> Result<(), ProjectionError> {
-        {
-            let decoded = events.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
-            apply::apply_batch(conn, &decoded).await
-        }
+        apply_events(conn, events).await
     }
 
     async fn after_catch_up(&self, conn: &mut PgConnection) -> Result<(), ProjectionError> {

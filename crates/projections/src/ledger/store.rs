@@ -8,6 +8,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::ProjectionError;
+use crate::sqlite::SqliteTables;
 use crate::store::RowStore;
 
 /// `(project, year, latest revision, its planned start month)`.
@@ -93,6 +94,81 @@ impl LedgerStore for PgConnection {
         )
         .bind(years)
         .execute(self)
+        .await?;
+        Ok(())
+    }
+}
+
+/// `values` as the JSON array SQLite's `json_each` reads.
+fn json_list<T: serde::Serialize>(values: &[T]) -> Result<String, ProjectionError> {
+    serde_json::to_string(values)
+        .map_err(|e| ProjectionError::batch(format!("cannot encode a key list: {e}")))
+}
+
+impl LedgerStore for SqliteTables<'_> {
+    async fn latest_plans(
+        &mut self,
+        projects: &[Uuid],
+    ) -> Result<Vec<LatestPlan>, ProjectionError> {
+        let plans = self.name("annual_plans");
+        let rows: Vec<(String, i32, i32, Option<String>)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT project_id, plan_year, revision, planned_start_period FROM {plans} a \
+                 WHERE project_id IN (SELECT value FROM json_each(?1)) \
+                   AND revision = (SELECT max(revision) FROM {plans} m \
+                                   WHERE m.project_id = a.project_id AND m.plan_year = a.plan_year)"
+            )))
+            .bind(json_list(projects)?)
+            .fetch_all(&mut *self.conn)
+            .await?;
+        rows.into_iter()
+            .map(|(id, year, revision, start)| {
+                let id = Uuid::parse_str(&id).map_err(|e| {
+                    ProjectionError::batch(format!("{plans}.project_id {id:?} is not a uuid: {e}"))
+                })?;
+                Ok((id, year, revision, start))
+            })
+            .collect()
+    }
+
+    async fn target_revisions(
+        &mut self,
+        years: &[i32],
+    ) -> Result<Vec<TargetRevision>, ProjectionError> {
+        let targets = self.name("targets");
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT target_year, scope, metric, max(revision) FROM {targets} \
+             WHERE target_year IN (SELECT value FROM json_each(?1)) GROUP BY 1, 2, 3"
+        )))
+        .bind(json_list(years)?)
+        .fetch_all(&mut *self.conn)
+        .await?)
+    }
+
+    async fn mark_current_plans(&mut self, projects: &[Uuid]) -> Result<(), ProjectionError> {
+        let plans = self.name("annual_plans");
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {plans} AS a SET is_current = (a.revision = \
+                 (SELECT max(m.revision) FROM {plans} m \
+                  WHERE m.project_id = a.project_id AND m.plan_year = a.plan_year)) \
+             WHERE a.project_id IN (SELECT value FROM json_each(?1))"
+        )))
+        .bind(json_list(projects)?)
+        .execute(&mut *self.conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn mark_current_targets(&mut self, years: &[i32]) -> Result<(), ProjectionError> {
+        let targets = self.name("targets");
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {targets} AS t SET is_current = (t.revision = \
+                 (SELECT max(m.revision) FROM {targets} m WHERE m.target_year = t.target_year \
+                  AND m.scope = t.scope AND m.metric = t.metric)) \
+             WHERE t.target_year IN (SELECT value FROM json_each(?1))"
+        )))
+        .bind(json_list(years)?)
+        .execute(&mut *self.conn)
         .await?;
         Ok(())
     }
