@@ -17,7 +17,8 @@ use futures::future::BoxFuture;
 use projections::ProjectionError;
 use projections::WaitOutcome;
 use projections::sqlite::{
-    SqliteProjection, SqliteRunner, SqliteRunnerOptions, Step, lag, resume, status, wait_for,
+    SqliteProjection, SqliteRunner, SqliteRunnerOptions, Step, lag, rebuild, resume, status,
+    wait_for,
 };
 use serde_json::json;
 use sqlx::{AssertSqlSafe, SqliteConnection, SqlitePool};
@@ -31,9 +32,24 @@ struct Logger {
     poisoned: bool,
 }
 
+/// The logger's tables, by name (`tables` wants them `'static`).
+fn logger_tables(name: &str) -> &'static [&'static str] {
+    match name {
+        "a" => &["a_applied"],
+        "b" => &["b_applied"],
+        "c" => &["c_applied"],
+        "d" => &["d_applied"],
+        _ => &["e_applied"],
+    }
+}
+
 impl SqliteProjection for Logger {
     fn name(&self) -> &'static str {
         self.name
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        logger_tables(self.name)
     }
 
     fn apply_sqlite<'a>(
@@ -324,6 +340,65 @@ async fn a_new_runner_resumes_from_the_checkpoint_once_the_old_lease_expires() {
     assert_eq!(file.applied("d").await, 30);
     let s = status(file.pool(), "d").await.unwrap().unwrap();
     assert_eq!((s.holder.as_deref(), s.events_applied), (Some("new"), 30));
+    file.finish().await;
+}
+
+#[tokio::test]
+async fn a_rebuild_beside_a_live_runner_swaps_in_every_event_exactly_once() {
+    let file = File::new(&["e"]).await;
+    for i in 0..40 {
+        file.append(&format!("thing-{}", i % 3), "Counted").await;
+    }
+    let (stop, task) = runner(&file.store, "e", false, "live").spawn();
+    let appender = {
+        let store = file.store.clone();
+        tokio::spawn(async move {
+            let mut head = Position::START;
+            for _ in 0..40 {
+                head = store
+                    .append(
+                        "thing-4",
+                        ExpectedVersion::Any,
+                        vec![NewEvent::new("Counted", json!({}))],
+                    )
+                    .await
+                    .unwrap()
+                    .positions()[0];
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            head
+        })
+    };
+    let logger: Arc<dyn SqliteProjection> = Arc::new(Logger {
+        name: "e",
+        poisoned: false,
+    });
+    let rebuilt_at = rebuild(&file.store, logger).await.unwrap();
+    let head = appender.await.unwrap();
+    assert!(
+        rebuilt_at
+            >= Position {
+                commit: 40,
+                prepare: 40
+            }
+    );
+    assert!(
+        wait_for(file.pool(), &["e"], head, Duration::from_secs(10))
+            .await
+            .unwrap()
+            .is_reached()
+    );
+    // The swapped-in table holds each of the 80 events once (its key refuses a second row).
+    assert_eq!(file.applied("e").await, 80);
+    let leftovers: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM sqlite_master WHERE substr(name, 1, 8) = 'rebuild_'",
+    )
+    .fetch_one(file.pool())
+    .await
+    .unwrap();
+    assert_eq!(leftovers, 0);
+    stop.send(true).unwrap();
+    task.await.unwrap().unwrap();
     file.finish().await;
 }
 

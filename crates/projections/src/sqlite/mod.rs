@@ -7,8 +7,9 @@
 //! the file's write lock, so the lease check, the writes and the checkpoint commit together. What
 //! is missing: the metric functions (the ledger skips its after-catch-up refresh here, so lights,
 //! year-to-date investment, deadline flags, target progress and ranking are not computed), the
-//! API and `serve` on SQLite, and rebuilds.
+//! API and `serve` on SQLite. Rebuild: [`rebuild`] (fresh tables, swapped in by renaming).
 
+mod rebuild;
 mod runtime;
 mod tables;
 
@@ -20,6 +21,7 @@ use sqlx::SqliteConnection;
 
 use crate::{LedgerProjection, ProjectionError, TimelineProjection};
 
+pub use rebuild::rebuild;
 pub use runtime::{
     SqliteRunner, SqliteRunnerOptions, Step, lag, resume, status, statuses, wait_for,
 };
@@ -30,6 +32,9 @@ pub use tables::{PREFIX, SqliteTables, normalize_decimal};
 pub trait SqliteProjection: Send + Sync + 'static {
     /// Stable name: the checkpoint key and the row in `reporting_projection_status`.
     fn name(&self) -> &'static str;
+
+    /// The tables it owns, without the prefix, referenced ones first: what a rebuild recreates.
+    fn tables(&self) -> &'static [&'static str];
 
     /// Applies `events` to the tables named `prefix` + table, inside the runner's transaction.
     fn apply_sqlite<'a>(
@@ -46,6 +51,10 @@ pub type SharedSqliteProjection = Arc<dyn SqliteProjection>;
 impl SqliteProjection for LedgerProjection {
     fn name(&self) -> &'static str {
         Self::NAME
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        crate::Projection::tables(self)
     }
 
     // No after-catch-up refresh on SQLite: on PostgreSQL it calls `reporting.refresh_current`
@@ -69,6 +78,10 @@ impl SqliteProjection for LedgerProjection {
 impl SqliteProjection for TimelineProjection {
     fn name(&self) -> &'static str {
         Self::NAME
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        crate::Projection::tables(self)
     }
 
     fn apply_sqlite<'a>(

@@ -349,7 +349,7 @@ async fn measure_lag(conn: &mut SqliteConnection, from: Position) -> Result<Lag,
 }
 
 /// Records a committed batch (or, with `n == 0`, a caught-up look) in the status row.
-async fn record_progress(
+pub(super) async fn record_progress(
     conn: &mut SqliteConnection,
     projection: &str,
     holder: &str,
