@@ -93,6 +93,8 @@ impl RowStore for SqliteTables<'_> {
             Keys::Texts(k) => serde_json::to_string(k),
         }
         .map_err(|e| ProjectionError::batch(format!("cannot encode keys of {name}: {e}")))?;
+        // Two arguments a column: the widest table (projects, 47 columns) stays under SQLite's
+        // default limit of 127 function arguments.
         let sql = format!(
             "SELECT json_object({}) FROM {name} WHERE {column} IN (SELECT value FROM json_each(?1))",
             fields.join(", ")
