@@ -25,6 +25,19 @@ fn graphql(addr: &str, token: &str, query: &str) -> String {
     out
 }
 
+/// The running server; killed if a failing assertion unwinds past it, so that no server outlives
+/// its test (a graceful stop goes through [`stop`]).
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// What `serve --demo` printed before serving: the whole text, the address and the token.
 struct Banner {
     text: String,
@@ -32,7 +45,7 @@ struct Banner {
     token: String,
 }
 
-fn start(db_url: &str) -> (Child, Banner) {
+fn start(db_url: &str) -> (Server, Banner) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_taizhang"))
         .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
         .env("DATABASE_URL", db_url)
@@ -42,6 +55,7 @@ fn start(db_url: &str) -> (Child, Banner) {
         .spawn()
         .expect("run taizhang serve --demo");
     let stdout = child.stdout.take().unwrap();
+    let child = Server(child);
     let mut lines = BufReader::new(stdout).lines();
     let mut text = String::new();
     let mut addr = None;
@@ -72,14 +86,14 @@ fn start(db_url: &str) -> (Child, Banner) {
     (child, Banner { text, addr, token })
 }
 
-fn stop(mut child: Child) {
+fn stop(mut server: Server) {
     let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &server.0.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(30);
-    while child.try_wait().unwrap().is_none() {
+    while server.0.try_wait().unwrap().is_none() {
         assert!(Instant::now() < deadline, "the server did not stop");
         std::thread::sleep(Duration::from_millis(100));
     }
