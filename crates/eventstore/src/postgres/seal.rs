@@ -5,7 +5,8 @@ use sqlx::{PgPool, Row};
 use time::OffsetDateTime;
 
 use super::errors::{to_i64, to_u64};
-use crate::hash::{self, RangeDigest, SealInput, ZERO_HASH};
+use crate::hash::{self, RangeDigest, SealInput};
+use crate::seal::{LastSealRow, next_seal_start};
 use crate::{Position, Seal, StoreError};
 
 /// Serialises sealers across processes (arbitrary constant: "taizhang seal").
@@ -17,26 +18,12 @@ pub(crate) async fn seal(pool: &PgPool) -> Result<Option<Seal>, StoreError> {
         .bind(SEAL_LOCK)
         .execute(&mut *tx)
         .await?;
-    let last = sqlx::query(
+    let last: Option<LastSealRow> = sqlx::query_as(
         "SELECT seal_no, to_commit, to_prepare, hash FROM eventstore.seals ORDER BY seal_no DESC LIMIT 1",
     )
     .fetch_optional(&mut *tx)
     .await?;
-    let (seal_no, from, prev_hash) = match last {
-        Some(r) => {
-            let prev: Vec<u8> = r.try_get("hash")?;
-            (
-                to_u64(r.try_get("seal_no")?, "seal number")? + 1,
-                Position {
-                    commit: to_u64(r.try_get("to_commit")?, "seal position")?,
-                    prepare: r.try_get("to_prepare")?,
-                },
-                hash::to_hash(&prev)
-                    .ok_or_else(|| StoreError::Corrupt("seal hash length".to_owned()))?,
-            )
-        }
-        None => (1, Position::START, ZERO_HASH),
-    };
+    let (seal_no, from, prev_hash) = next_seal_start(last)?;
 
     // Same visibility rule as $all: a sealed range can never gain a late-committing event.
     let mut digest = RangeDigest::default();

@@ -6,33 +6,20 @@ use sqlx::{Row, SqlitePool};
 use time::OffsetDateTime;
 
 use super::position_of;
-use crate::error::{to_i64, to_u64};
-use crate::hash::{self, RangeDigest, SealInput, ZERO_HASH};
+use crate::error::to_i64;
+use crate::hash::{self, RangeDigest, SealInput};
+use crate::seal::{LastSealRow, next_seal_start};
 use crate::verify::micros;
-use crate::{Position, Seal, StoreError};
+use crate::{Seal, StoreError};
 
 pub(crate) async fn seal(pool: &SqlitePool) -> Result<Option<Seal>, StoreError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let last = sqlx::query(
+    let last: Option<LastSealRow> = sqlx::query_as(
         "SELECT seal_no, to_commit, to_prepare, hash FROM seals ORDER BY seal_no DESC LIMIT 1",
     )
     .fetch_optional(&mut *tx)
     .await?;
-    let (seal_no, from, prev_hash) = match last {
-        Some(r) => {
-            let prev: Vec<u8> = r.try_get("hash")?;
-            (
-                to_u64(r.try_get("seal_no")?, "seal number")? + 1,
-                Position {
-                    commit: to_u64(r.try_get("to_commit")?, "seal position")?,
-                    prepare: r.try_get("to_prepare")?,
-                },
-                hash::to_hash(&prev)
-                    .ok_or_else(|| StoreError::Corrupt("seal hash length".to_owned()))?,
-            )
-        }
-        None => (1, Position::START, ZERO_HASH),
-    };
+    let (seal_no, from, prev_hash) = next_seal_start(last)?;
 
     let mut digest = RangeDigest::default();
     let mut to = from;
