@@ -71,6 +71,10 @@ pub enum StoreError {
     #[error("corrupt stored data: {0}")]
     Corrupt(String),
 
+    /// A store location (database URL, data directory) that cannot be used.
+    #[error("invalid store configuration: {0}")]
+    Config(String),
+
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 

@@ -6,6 +6,7 @@
 //! docs/ARCHITECTURE.md explains the design.
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+mod any;
 pub mod canonical_json;
 mod error;
 mod event;
@@ -27,6 +28,7 @@ pub mod sqlite;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use any::{AnyEventStore, AnyImporter, Backend, Database, Location};
 pub use error::StoreError;
 pub use event::{AppendResult, AppendedEvent, Direction, ExpectedVersion, NewEvent, RecordedEvent};
 pub use filter::Filter;
