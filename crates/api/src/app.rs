@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use commands::CommandHandler;
-use eventstore::{PgEventStore, Position};
-use projections::{Projectors, RunnerOptions, Waiter};
+use eventstore::{AnyEventStore, Database, Location, PgEventStore, Position, SqliteEventStore};
+use projections::{AnyProjectors, RunnerOptions, Waiter};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::SqlitePoolOptions;
 use tokio::net::TcpListener;
 use tokio::sync::{Mutex, watch};
 
@@ -18,8 +19,10 @@ use crate::schema::{self, StateInner, subscription::Hub};
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
-    #[error("cannot connect to PostgreSQL: {0}")]
+    #[error("cannot connect to the database: {0}")]
     Connect(#[source] sqlx::Error),
+    #[error("cannot open the store: {0}")]
+    Store(#[source] eventstore::StoreError),
     #[error("cannot apply the migrations: {0}")]
     Migrate(#[source] eventstore::StoreError),
     #[error("cannot start the projectors: {0}")]
@@ -38,7 +41,7 @@ pub enum BuildError {
 pub struct Application {
     listener: TcpListener,
     shared: Arc<Shared>,
-    projectors: Option<Projectors>,
+    projectors: Option<AnyProjectors>,
     /// The periodic sealer, stopped at shutdown.
     sealer: Option<tokio::task::JoinHandle<()>>,
     stop: watch::Sender<bool>,
@@ -61,32 +64,21 @@ impl Application {
     pub async fn build(config: Config) -> Result<Application, BuildError> {
         // Installed first, so that everything from the first request on is counted.
         crate::metrics::handle();
-        let options: PgConnectOptions = config.database_url.parse().map_err(BuildError::Connect)?;
-        // PostgreSQL's JIT compiler takes seconds to compile the metric functions' plans (their
-        // set-returning functions are estimated at 1000 rows each, which crosses jit_above_cost)
-        // and then runs them in milliseconds: measured here, unit_ranking_as_of took 6.4 s with
-        // JIT and 0.08 s without. The projectors' connections derive from these options too.
-        let options = options.options([("jit", "off")]);
-        let pool = PgPoolOptions::new()
-            .max_connections(config.serve.db_pool)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
-            .await
-            .map_err(BuildError::Connect)?;
-        let store = PgEventStore::new(pool.clone());
+        let store = connect(&config).await?;
         if config.serve.migrate {
             store.migrate().await.map_err(BuildError::Migrate)?;
             tracing::info!("migrations applied");
         }
-        let projection_names = projections::all(projections::system_clock())
-            .iter()
-            .map(|p| p.name())
-            .collect();
+        let db = store.database();
+        let projection_names = projections::projection_names();
         let projectors = if config.serve.projectors {
-            let list = projections::all(projections::system_clock());
             Some(
-                Projectors::start(&store, list, RunnerOptions::default())
-                    .map_err(BuildError::Projectors)?,
+                AnyProjectors::start(
+                    &store,
+                    projections::system_clock(),
+                    RunnerOptions::default(),
+                )
+                .map_err(BuildError::Projectors)?,
             )
         } else {
             None
@@ -95,21 +87,21 @@ impl Application {
             .then(|| store.spawn_sealer(Duration::from_secs(config.serve.seal_every)));
         let (stop, shutdown) = watch::channel(false);
         // The hub starts where the read models are: subscribers get what is recorded after.
-        let from = projections::statuses(&pool)
+        let from = projections::statuses_in(&db)
             .await
             .ok()
             .and_then(|s| s.into_iter().map(|s| s.position).max())
             .unwrap_or(Position::START);
         let hub = Hub::start(store.clone(), from, shutdown.clone());
-        let gate = auth::Gate::new(pool.clone(), &config.serve.auth);
+        let gate = auth::Gate::for_store(&store, &config.serve.auth);
         // Warns at every start without authentication, and when no token can get in yet.
         gate.startup().await.map_err(BuildError::Tokens)?;
         let shutdown_for_cache = shutdown.clone();
         let state = Arc::new(StateInner {
             handler: CommandHandler::new(store.clone()),
             gate,
-            waiter: Waiter::start(pool.clone()),
-            pool,
+            waiter: Waiter::start_for(db.clone()),
+            db,
             store,
             config: config.clone(),
             projection_names,
@@ -194,17 +186,101 @@ impl Application {
         if let Some(p) = projectors {
             p.shutdown().await;
         }
-        shared.state.pool.close().await;
+        shared.state.db.close().await;
         tracing::info!("stopped");
         Ok(())
     }
 }
 
-/// Invalidates cached figures whenever a projection commits a batch (its runner NOTIFYs
-/// `projections::postgres::CHANNEL`), until shutdown.
-async fn follow_projections(state: schema::State, mut shutdown: watch::Receiver<bool>) {
+/// Opens the store `config.database_url` names (see [`eventstore::Location`]) and logs which
+/// backend and where.
+async fn connect(config: &Config) -> Result<AnyEventStore, BuildError> {
+    match Location::parse(&config.database_url).map_err(BuildError::Store)? {
+        Location::Postgres { url } => {
+            let options: PgConnectOptions = url.parse().map_err(BuildError::Connect)?;
+            // PostgreSQL's JIT compiler takes seconds to compile the metric functions' plans
+            // (their set-returning functions are estimated at 1000 rows each, which crosses
+            // jit_above_cost) and then runs them in milliseconds: measured here,
+            // unit_ranking_as_of took 6.4 s with JIT and 0.08 s without. The projectors'
+            // connections derive from these options too.
+            let options = options.options([("jit", "off")]);
+            tracing::info!(
+                backend = "postgresql",
+                host = options.get_host(),
+                database = options.get_database().unwrap_or_default(),
+                "event store and read models on PostgreSQL"
+            );
+            let pool = PgPoolOptions::new()
+                .max_connections(config.serve.db_pool)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await
+                .map_err(BuildError::Connect)?;
+            Ok(AnyEventStore::Postgres(PgEventStore::new(pool)))
+        }
+        Location::Sqlite { path } => {
+            eventstore::create_parent_dir(&path).map_err(BuildError::Store)?;
+            tracing::info!(
+                backend = "sqlite",
+                file = %path.display(),
+                "event store and read models in an embedded SQLite file"
+            );
+            // Readers run concurrently under WAL; writers queue on the store's one-writer lock.
+            let pool = SqlitePoolOptions::new()
+                .max_connections(config.serve.db_pool.max(2))
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(eventstore::sqlite::connect_options(&path))
+                .await
+                .map_err(BuildError::Connect)?;
+            Ok(AnyEventStore::Sqlite(SqliteEventStore::new(pool)))
+        }
+    }
+}
+
+/// Invalidates cached figures whenever a projection commits a batch, until shutdown: on
+/// PostgreSQL the runners NOTIFY `projections::postgres::CHANNEL`; on SQLite, which has no
+/// notifications, the projections' positions are polled.
+async fn follow_projections(state: schema::State, shutdown: watch::Receiver<bool>) {
+    match state.db.clone() {
+        Database::Postgres(pool) => listen_for_projections(&state, &pool, shutdown).await,
+        Database::Sqlite(_) => poll_projections(&state, shutdown).await,
+    }
+}
+
+/// How often a SQLite server looks for projection progress to drop cached dashboards. A
+/// mutation does not depend on it: it drops them itself once its write is projected.
+const PROJECTION_POLL: Duration = Duration::from_millis(200);
+
+async fn poll_projections(state: &schema::State, mut shutdown: watch::Receiver<bool>) {
+    let mut seen: Option<Vec<(String, Position)>> = None;
     loop {
-        let mut listener = match sqlx::postgres::PgListener::connect_with(&state.pool).await {
+        match projections::statuses_in(&state.db).await {
+            Ok(statuses) => {
+                let now: Vec<_> = statuses
+                    .into_iter()
+                    .map(|s| (s.projection, s.position))
+                    .collect();
+                if seen.as_ref() != Some(&now) {
+                    state.dashboards.invalidate();
+                    seen = Some(now);
+                }
+            }
+            Err(error) => tracing::warn!(%error, "cannot read projection progress"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(PROJECTION_POLL) => {}
+            () = stopped(&mut shutdown) => return,
+        }
+    }
+}
+
+async fn listen_for_projections(
+    state: &schema::State,
+    pool: &sqlx::PgPool,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let mut listener = match sqlx::postgres::PgListener::connect_with(pool).await {
             Ok(l) => l,
             Err(error) => {
                 tracing::warn!(%error, "cannot listen for projection progress; retrying");

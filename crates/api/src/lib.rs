@@ -22,6 +22,7 @@ macro_rules! sql {
 pub mod access;
 pub mod app;
 pub mod config;
+pub mod db;
 pub mod error;
 mod http;
 mod limits;

@@ -132,6 +132,21 @@ impl Location {
     }
 }
 
+/// Creates the directory a SQLite store file goes in, if missing: SQLite creates the file but
+/// not its directory, and "the data directory does not exist" is a first-run situation, not an
+/// error.
+pub fn create_parent_dir(path: &Path) -> Result<(), StoreError> {
+    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError::Config(format!(
+                "cannot create the directory {} for the store file: {e}",
+                dir.display()
+            ))
+        }),
+        None => Ok(()),
+    }
+}
+
 impl AnyEventStore {
     /// Opens (creating if missing) a SQLite store file and applies its migrations.
     pub async fn open_sqlite(
@@ -151,6 +166,7 @@ impl AnyEventStore {
                 AnyEventStore::Postgres(PgEventStore::connect(&url, max_connections).await?)
             }
             Location::Sqlite { path } => {
+                create_parent_dir(&path)?;
                 let pool = sqlx::sqlite::SqlitePoolOptions::new()
                     .max_connections(max_connections.max(1))
                     .connect_with(crate::sqlite::connect_options(path))

@@ -28,7 +28,7 @@ pub mod sqlite;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
-pub use any::{AnyEventStore, AnyImporter, Backend, Database, Location};
+pub use any::{AnyEventStore, AnyImporter, Backend, Database, Location, create_parent_dir};
 pub use error::StoreError;
 pub use event::{AppendResult, AppendedEvent, Direction, ExpectedVersion, NewEvent, RecordedEvent};
 pub use filter::Filter;

@@ -45,10 +45,25 @@ struct Banner {
     token: String,
 }
 
-fn start(db_url: &str) -> (Server, Banner) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_taizhang"))
-        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
-        .env("DATABASE_URL", db_url)
+/// Where the server keeps its store: a PostgreSQL URL, or (the Quick start) no URL and a data
+/// directory.
+enum Store<'a> {
+    Url(&'a str),
+    DataDir(&'a std::path::Path),
+}
+
+fn start(store: &Store<'_>) -> (Server, Banner) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_taizhang"));
+    command.args(["serve", "--demo", "--listen", "127.0.0.1:0"]);
+    match store {
+        Store::Url(url) => command.env("DATABASE_URL", url),
+        Store::DataDir(dir) => command
+            .env_remove("DATABASE_URL")
+            .env_remove("TAIZHANG_DATA_DIR")
+            .arg("--data-dir")
+            .arg(dir),
+    };
+    let mut child = command
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -131,7 +146,7 @@ async fn serve_demo_seeds_once_and_prints_a_working_admin_token() {
     let db = TestDatabase::empty().await;
     let year = commands::county_today().year();
 
-    let (child, first) = start(&db.url);
+    let (child, first) = start(&Store::Url(&db.url));
     assert!(
         first
             .text
@@ -165,7 +180,7 @@ async fn serve_demo_seeds_once_and_prints_a_working_admin_token() {
     .await
     .unwrap();
 
-    let (child, second) = start(&db.url);
+    let (child, second) = start(&Store::Url(&db.url));
     assert!(
         second.text.contains("already there"),
         "a second start must add nothing: {}",
@@ -186,4 +201,60 @@ async fn serve_demo_seeds_once_and_prints_a_working_admin_token() {
     stop(child);
     pool.close().await;
     db.drop_database().await;
+}
+
+/// The Quick start: no DATABASE_URL, so the embedded SQLite store in the data directory (created
+/// on first start); the same county, token and answers as on PostgreSQL, and a second start over
+/// the same file adds nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_demo_without_a_database_url_runs_on_the_embedded_store() {
+    let dir = std::env::temp_dir().join(format!("tz_serve_demo_{}", uuid::Uuid::new_v4()));
+    let data_dir = dir.join("data");
+    let year = commands::county_today().year();
+
+    let (child, first) = start(&Store::DataDir(&data_dir));
+    assert!(
+        first.text.contains("demo county seeded: 5 units, 60 projects"),
+        "{}",
+        first.text
+    );
+    let file = data_dir.join("taizhang.sqlite3");
+    assert!(file.is_file(), "no store file at {}", file.display());
+    wait_for_sixty_projects(&first.addr, &first.token, year);
+    // Figures that need the metric queries on SQLite: the ranking and the targets answer.
+    let ranking = graphql(
+        &first.addr,
+        &first.token,
+        &format!("{{ unitRanking(year: {year}) {{ unitId rank }} targets(year: {year}) {{ metric light }} }}"),
+    );
+    assert!(
+        ranking.starts_with("HTTP/1.0 200") && ranking.contains("\"unitId\":\"dev-zone\""),
+        "{ranking}"
+    );
+    assert!(!ranking.contains("\"errors\""), "{ranking}");
+    stop(child);
+
+    let count = |file: std::path::PathBuf| async move {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", file.display()))
+            .await
+            .unwrap();
+        let n: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM events WHERE stream NOT LIKE 'token-%'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        pool.close().await;
+        n
+    };
+    let events_after_first = count(file.clone()).await;
+    assert!(events_after_first > 1000, "{events_after_first}");
+
+    let (child, second) = start(&Store::DataDir(&data_dir));
+    assert!(second.text.contains("already there"), "{}", second.text);
+    let old = graphql(&second.addr, &first.token, "{ units { unitId } }");
+    assert!(old.starts_with("HTTP/1.0 401"), "{old}");
+    wait_for_sixty_projects(&second.addr, &second.token, year);
+    stop(child);
+    assert_eq!(count(file).await, events_after_first);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -74,30 +74,32 @@ async fn readyz(AxumState(shared): AxumState<Arc<Shared>>) -> Response {
     let state = &shared.state;
     let mut checks = serde_json::Map::new();
     let mut ready = true;
-    let db = sqlx::query_scalar::<_, i32>("SELECT 1")
-        .fetch_one(&state.pool)
-        .await;
+    let db = crate::on_db!(&state.db, |pool| sqlx::query_scalar::<_, i32>("SELECT 1")
+        .fetch_one(pool)
+        .await);
     checks.insert("database".into(), json!(db.is_ok()));
     ready &= db.is_ok();
-    let applied: Result<Vec<i64>, _> =
-        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
-            .fetch_all(&state.pool)
-            .await;
-    let expected: Vec<i64> = eventstore::postgres::MIGRATOR
-        .iter()
-        .map(|m| m.version)
-        .collect();
+    let applied: Result<Vec<i64>, _> = crate::on_db!(&state.db, |pool| sqlx::query_scalar(
+        "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version"
+    )
+    .fetch_all(pool)
+    .await);
+    let migrator = match &state.db {
+        crate::db::Database::Postgres(_) => &eventstore::postgres::MIGRATOR,
+        crate::db::Database::Sqlite(_) => &eventstore::sqlite::MIGRATOR,
+    };
+    let expected: Vec<i64> = migrator.iter().map(|m| m.version).collect();
     let migrated = applied
         .as_ref()
         .is_ok_and(|a| expected.iter().all(|v| a.contains(v)));
     checks.insert("migrations".into(), json!(migrated));
     ready &= migrated;
     let max_lag = state.config.serve.ready_max_lag;
-    match projections::statuses(&state.pool).await {
+    match projections::statuses_in(&state.db).await {
         Ok(statuses) => {
             let mut lags = serde_json::Map::new();
             for s in statuses {
-                let lag = projections::lag(&state.pool, &s.projection)
+                let lag = projections::lag_in(&state.db, &s.projection)
                     .await
                     .map(|l| l.events)
                     .unwrap_or(i64::MAX);
@@ -130,9 +132,9 @@ async fn readyz(AxumState(shared): AxumState<Arc<Shared>>) -> Response {
 
 /// Prometheus text format.
 async fn metrics(AxumState(shared): AxumState<Arc<Shared>>) -> Response {
-    if let Ok(statuses) = projections::statuses(&shared.state.pool).await {
+    if let Ok(statuses) = projections::statuses_in(&shared.state.db).await {
         for s in statuses {
-            let lag = projections::lag(&shared.state.pool, &s.projection)
+            let lag = projections::lag_in(&shared.state.db, &s.projection)
                 .await
                 .unwrap_or(s.lag);
             crate::metrics::projection_lag(&s.projection, lag.events, lag.seconds);

@@ -8,10 +8,10 @@ use eventstore::{EventStore, Filter, Position, RecordedEvent};
 use sqlx::FromRow;
 
 use super::State;
-use super::project::ts;
 use super::relay::{PageArgs, PageInfo, connection, global_id};
 use super::scalars::{Date, DateTime, Period, Yuan};
 use crate::error::{ApiError, ApiResult};
+use crate::on_db;
 
 /// One event in a project's history (项目动态).
 #[derive(SimpleObject, FromRow, Debug, Clone)]
@@ -93,18 +93,24 @@ impl TimelineEvent {
         let state = ctx.data::<State>()?;
         // The correction's revision is the latest recorded by the time of the event; the one
         // before it is what it replaced.
-        let rows = sqlx::query_as::<_, ReportFigures>(
+        let d = state.dialect();
+        let sql = crate::sql!(
             "SELECT r.revision, r.completed_investment_yuan, r.funds_in_place_yuan
-             FROM reporting.monthly_investment_reports r
-             JOIN reporting.project_events e ON e.event_id = $3::uuid
-             WHERE r.project_id = $1::uuid AND r.period = $2 AND r.recorded_at <= e.recorded_at
+             FROM {} r
+             JOIN {} e ON e.event_id = {}
+             WHERE r.project_id = {} AND r.period = $2 AND r.recorded_at <= e.recorded_at
              ORDER BY r.revision DESC LIMIT 2",
-        )
-        .bind(&self.project_id)
-        .bind(period)
-        .bind(&self.event_id)
-        .fetch_all(&state.pool)
-        .await
+            d.table("monthly_investment_reports"),
+            d.table("project_events"),
+            d.uuid_param(3),
+            d.uuid_param(1)
+        );
+        let rows = on_db!(&state.db, |pool| sqlx::query_as::<_, ReportFigures>(sql)
+            .bind(&self.project_id)
+            .bind(period)
+            .bind(&self.event_id)
+            .fetch_all(pool)
+            .await)
         .map_err(ApiError::from)?;
         let mut rows = rows.into_iter();
         let Some(after) = rows.next() else {
@@ -135,25 +141,43 @@ pub async fn timeline(
     project_id: &str,
     args: &PageArgs,
 ) -> ApiResult<TimelineConnection> {
-    let total: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM reporting.project_events WHERE project_id = $1::uuid",
-    )
-    .bind(project_id)
-    .fetch_one(&state.pool)
-    .await?;
+    // Written back in the stored form: SQLite compares the uuid as text.
+    let Ok(project_id) = uuid::Uuid::parse_str(project_id).map(|id| id.to_string()) else {
+        return Ok(TimelineConnection::build(
+            Vec::new(),
+            args.window(0, 50, state.config.serve.limits.max_page)?,
+            0,
+        ));
+    };
+    let d = state.dialect();
+    let table = d.table("project_events");
+    let count_sql = crate::sql!(
+        "SELECT count(*) FROM {table} WHERE project_id = {}",
+        d.uuid_param(1)
+    );
+    let total: i64 = on_db!(&state.db, |pool| sqlx::query_scalar(count_sql)
+        .bind(&project_id)
+        .fetch_one(pool)
+        .await)?;
     let window = args.window(total, 50, state.config.serve.limits.max_page)?;
-    let items = sqlx::query_as::<_, TimelineEvent>(crate::sql!(
-        "SELECT event_id::text AS event_id, event_type, stream_version, business_date::text AS business_date,
-           {} AS recorded_at, actor, summary, data, project_id::text AS project_id
-         FROM reporting.project_events WHERE project_id = $1::uuid
-         ORDER BY stream_version DESC OFFSET $2 LIMIT $3",
-        ts("recorded_at")
-    ))
-    .bind(project_id)
-    .bind(window.offset)
-    .bind(window.limit)
-    .fetch_all(&state.pool)
-    .await?;
+    let sql = crate::sql!(
+        "SELECT {} AS event_id, event_type, stream_version, {} AS business_date,
+           {} AS recorded_at, actor, summary, {} AS data, {} AS project_id
+         FROM {table} WHERE project_id = {}
+         ORDER BY stream_version DESC LIMIT $3 OFFSET $2",
+        d.text("event_id"),
+        d.text("business_date"),
+        d.timestamp("recorded_at"),
+        d.json("data"),
+        d.text("project_id"),
+        d.uuid_param(1)
+    );
+    let items = on_db!(&state.db, |pool| sqlx::query_as::<_, TimelineEvent>(sql)
+        .bind(&project_id)
+        .bind(window.offset)
+        .bind(window.limit)
+        .fetch_all(pool)
+        .await)?;
     Ok(TimelineConnection::build(items, window, total))
 }
 
@@ -414,7 +438,7 @@ pub struct ProjectionState {
 }
 
 pub async fn projection_states(state: &State) -> ApiResult<Vec<ProjectionState>> {
-    Ok(projections::statuses(&state.pool)
+    Ok(projections::statuses_in(&state.db)
         .await?
         .into_iter()
         .map(|s| ProjectionState {

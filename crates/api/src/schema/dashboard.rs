@@ -12,6 +12,7 @@ use sqlx::FromRow;
 use super::State;
 use super::enums::{InvestorType, Light, SizeClass, TargetMetric};
 use super::scalars::{Date, Decimal, Mu, Yuan};
+use crate::db::Database;
 use crate::error::{ApiError, ApiResult};
 
 /// The moment figures are computed for: a day (its end, in the county's time zone) or now.
@@ -321,44 +322,92 @@ pub async fn dashboard(
     Ok(d)
 }
 
+/// The as-of arguments of the metric queries: on PostgreSQL SQL computing `(as_of, cutoff)`
+/// from parameter `$2`; on SQLite, which has neither the county's clock nor `end_of_day`, the
+/// values themselves (today in the county, no cut-off for "now").
+fn sqlite_as_of(as_of: &AsOf) -> (String, Option<String>) {
+    let date = as_of.date.unwrap_or_else(county_today);
+    (
+        date.to_string(),
+        as_of.date.map(projections::sqlite::metrics::end_of_day),
+    )
+}
+
 async fn compute(
     state: &State,
     year: i32,
     unit: Option<&str>,
     as_of: &AsOf,
 ) -> ApiResult<Dashboard> {
-    let sql = format!(
-        "SELECT dashboard_year, scope, as_of_date::text AS as_of_date, closed_months,
-           month_progress_pct::float8 AS month_progress_pct, day_progress_pct::float8 AS day_progress_pct,
+    let d = state.dialect();
+    let columns = format!(
+        "dashboard_year, scope, {} AS as_of_date, closed_months,
+           {} AS month_progress_pct, {} AS day_progress_pct,
            project_count, abandoned_count, ytd_investment_yuan, ytd_funds_yuan,
-           prior_ytd_investment_yuan, yoy_investment_pct::float8 AS yoy_investment_pct,
-           prior_ytd_funds_yuan, yoy_funds_pct::float8 AS yoy_funds_pct,
-           planned_investment_yuan, plan_completion_pct::float8 AS plan_completion_pct,
-           start_due_count, start_started_count, start_rate_pct::float8 AS start_rate_pct,
-           performance_due_count, performance_started_count, performance_rate_pct::float8 AS performance_rate_pct,
+           prior_ytd_investment_yuan, {} AS yoy_investment_pct,
+           prior_ytd_funds_yuan, {} AS yoy_funds_pct,
+           planned_investment_yuan, {} AS plan_completion_pct,
+           start_due_count, start_started_count, {} AS start_rate_pct,
+           performance_due_count, performance_started_count, {} AS performance_rate_pct,
            contracted_count, cumulative_funds_yuan, contract_investment_yuan,
-           funds_in_place_rate_pct::float8 AS funds_in_place_rate_pct,
+           {} AS funds_in_place_rate_pct,
            signed_count, signed_investment_yuan, signed_big_count, signed_industrial_10m_count,
-           signed_by_investor_type, size_classes, red_count, yellow_count, green_count,
-           expropriation_target_area_mu::text AS expropriation_target_area_mu,
-           expropriation_area_mu::text AS expropriation_area_mu,
-           expropriation_area_pct::float8 AS expropriation_area_pct,
+           {} AS signed_by_investor_type, {} AS size_classes, red_count, yellow_count, green_count,
+           {} AS expropriation_target_area_mu,
+           {} AS expropriation_area_mu,
+           {} AS expropriation_area_pct,
            expropriation_target_households, expropriation_households_signed,
-           expropriation_households_pct::float8 AS expropriation_households_pct,
+           {} AS expropriation_households_pct,
            supervision_opened_count, supervision_closed_count,
-           supervision_close_rate_pct::float8 AS supervision_close_rate_pct,
-           supervision_overdue_count, supervision_due_soon_count
-         FROM reporting.dashboard_as_of($1, {}, $3)",
-        as_of_sql(2)
+           {} AS supervision_close_rate_pct,
+           supervision_overdue_count, supervision_due_soon_count",
+        d.text("as_of_date"),
+        d.float("month_progress_pct"),
+        d.float("day_progress_pct"),
+        d.float("yoy_investment_pct"),
+        d.float("yoy_funds_pct"),
+        d.float("plan_completion_pct"),
+        d.float("start_rate_pct"),
+        d.float("performance_rate_pct"),
+        d.float("funds_in_place_rate_pct"),
+        d.json("signed_by_investor_type"),
+        d.json("size_classes"),
+        d.text("expropriation_target_area_mu"),
+        d.text("expropriation_area_mu"),
+        d.float("expropriation_area_pct"),
+        d.float("expropriation_households_pct"),
+        d.float("supervision_close_rate_pct"),
     );
-    let mut d = sqlx::query_as::<_, Dashboard>(sqlx::AssertSqlSafe(sql))
-        .bind(year)
-        .bind(as_of.date)
-        .bind(unit)
-        .fetch_one(&state.pool)
-        .await?;
-    d.requested = as_of.date;
-    Ok(d)
+    let mut dashboard = match &state.db {
+        Database::Postgres(pool) => {
+            let sql = crate::sql!(
+                "SELECT {columns} FROM reporting.dashboard_as_of($1, {}, $3)",
+                as_of_sql(2)
+            );
+            sqlx::query_as::<_, Dashboard>(sql)
+                .bind(year)
+                .bind(as_of.date)
+                .bind(unit)
+                .fetch_one(pool)
+                .await?
+        }
+        Database::Sqlite(pool) => {
+            let (date, cutoff) = sqlite_as_of(as_of);
+            let sql = crate::sql!(
+                "SELECT {columns} FROM ({})",
+                projections::sqlite::metrics::DASHBOARD_AS_OF
+            );
+            sqlx::query_as::<_, Dashboard>(sql)
+                .bind(year)
+                .bind(date)
+                .bind(cutoff)
+                .bind(unit)
+                .fetch_one(pool)
+                .await?
+        }
+    };
+    dashboard.requested = as_of.date;
+    Ok(dashboard)
 }
 
 /// Progress of one target metric for the county or a unit (目标进度).
@@ -392,21 +441,45 @@ pub async fn targets(
     as_of: &AsOf,
 ) -> ApiResult<Vec<TargetProgress>> {
     check_year(year)?;
-    let sql = format!(
-        "SELECT target_year, scope, metric, target_value::text AS target_value, actual_value::text AS actual_value,
-           completion_pct::float8 AS completion_pct, time_progress_pct::float8 AS time_progress_pct,
-           gap_pp::float8 AS gap_pp, light
-         FROM reporting.target_progress_as_of($1, {}) WHERE $3::text IS NULL OR scope = $3",
-        as_of_sql(2)
+    let d = state.dialect();
+    let columns = format!(
+        "target_year, scope, metric, {} AS target_value, {} AS actual_value,
+           {} AS completion_pct, {} AS time_progress_pct, {} AS gap_pp, light",
+        d.text("target_value"),
+        d.text("actual_value"),
+        d.float("completion_pct"),
+        d.float("time_progress_pct"),
+        d.float("gap_pp"),
     );
-    Ok(
-        sqlx::query_as::<_, TargetProgress>(sqlx::AssertSqlSafe(sql))
-            .bind(year)
-            .bind(as_of.date)
-            .bind(scope)
-            .fetch_all(&state.pool)
-            .await?,
-    )
+    Ok(match &state.db {
+        Database::Postgres(pool) => {
+            let sql = crate::sql!(
+                "SELECT {columns} FROM reporting.target_progress_as_of($1, {})
+                 WHERE $3::text IS NULL OR scope = $3",
+                as_of_sql(2)
+            );
+            sqlx::query_as::<_, TargetProgress>(sql)
+                .bind(year)
+                .bind(as_of.date)
+                .bind(scope)
+                .fetch_all(pool)
+                .await?
+        }
+        Database::Sqlite(pool) => {
+            let (date, cutoff) = sqlite_as_of(as_of);
+            let sql = crate::sql!(
+                "SELECT {columns} FROM ({}) WHERE ?4 IS NULL OR scope = ?4",
+                projections::sqlite::metrics::TARGET_PROGRESS_AS_OF
+            );
+            sqlx::query_as::<_, TargetProgress>(sql)
+                .bind(year)
+                .bind(date)
+                .bind(cutoff)
+                .bind(scope)
+                .fetch_all(pool)
+                .await?
+        }
+    })
 }
 
 /// A unit's place in the ranking (五比五晒单位排名).
@@ -432,16 +505,36 @@ pub struct UnitRank {
 
 pub async fn ranking(state: &State, year: i32, as_of: &AsOf) -> ApiResult<Vec<UnitRank>> {
     check_year(year)?;
-    let sql = format!(
-        "SELECT ranking_year, unit_id, rank, score::float8 AS score, target_count, red_projects,
-           ytd_investment_yuan FROM reporting.unit_ranking_as_of($1, {})",
-        as_of_sql(2)
+    let columns = format!(
+        "ranking_year, unit_id, rank, {} AS score, target_count, red_projects, ytd_investment_yuan",
+        state.dialect().float("score")
     );
-    Ok(sqlx::query_as::<_, UnitRank>(sqlx::AssertSqlSafe(sql))
-        .bind(year)
-        .bind(as_of.date)
-        .fetch_all(&state.pool)
-        .await?)
+    Ok(match &state.db {
+        Database::Postgres(pool) => {
+            let sql = crate::sql!(
+                "SELECT {columns} FROM reporting.unit_ranking_as_of($1, {})",
+                as_of_sql(2)
+            );
+            sqlx::query_as::<_, UnitRank>(sql)
+                .bind(year)
+                .bind(as_of.date)
+                .fetch_all(pool)
+                .await?
+        }
+        Database::Sqlite(pool) => {
+            let (date, cutoff) = sqlite_as_of(as_of);
+            let sql = crate::sql!(
+                "SELECT {columns} FROM ({})",
+                projections::sqlite::metrics::UNIT_RANKING_AS_OF
+            );
+            sqlx::query_as::<_, UnitRank>(sql)
+                .bind(year)
+                .bind(date)
+                .bind(cutoff)
+                .fetch_all(pool)
+                .await?
+        }
+    })
 }
 
 fn check_year(year: i32) -> ApiResult<()> {

@@ -19,12 +19,12 @@ use std::time::Instant;
 
 use async_graphql::{Schema, SchemaBuilder};
 use commands::CommandHandler;
-use eventstore::PgEventStore;
+use eventstore::AnyEventStore;
 use projections::Waiter;
-use sqlx::PgPool;
 use tokio::sync::{Mutex, watch};
 
 use crate::config::Config;
+use crate::db::{Database, Dialect};
 pub use mutation::Mutation;
 pub use query::Query;
 pub use subscription::Subscription;
@@ -33,9 +33,10 @@ pub type ApiSchema = Schema<Query, Mutation, Subscription>;
 
 /// What resolvers share, reachable as `ctx.data::<State>()`.
 pub struct StateInner {
-    pub pool: PgPool,
-    pub store: PgEventStore,
-    pub handler: CommandHandler<PgEventStore>,
+    /// The database of the store: reporting tables, tokens, projection status.
+    pub db: Database,
+    pub store: AnyEventStore,
+    pub handler: CommandHandler<AnyEventStore>,
     /// Authentication, rate limits and authorization (crates/auth; wired in `crate::access`).
     pub gate: auth::Gate,
     pub waiter: Waiter,
@@ -50,6 +51,13 @@ pub struct StateInner {
     pub dashboards: dashboard::Cache,
     /// Whole responses of repeated read-model queries (see `http/graphql.rs`).
     pub responses: std::sync::Mutex<std::collections::HashMap<String, (u64, Instant, String)>>,
+}
+
+impl StateInner {
+    /// The SQL dialect of the read queries.
+    pub fn dialect(&self) -> Dialect {
+        Dialect::of(&self.db)
+    }
 }
 
 pub type State = Arc<StateInner>;

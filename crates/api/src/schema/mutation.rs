@@ -22,7 +22,7 @@ use super::State;
 use super::audit::position_cursor;
 use super::dashboard::{AsOf, TargetProgress};
 use super::inputs::*;
-use super::project::{Project, ts};
+use super::project::Project;
 use super::scalars::DateTime;
 use super::supervision::SupervisionItem;
 use super::tokens::{ApiToken, CreateTokenInput, CreateTokenPayload, RevokeTokenInput};
@@ -231,7 +231,7 @@ async fn project_payload(
     result: WriteResult,
 ) -> ApiResult<ProjectPayload> {
     Ok(ProjectPayload {
-        project: super::project::load(&state.pool, id).await?,
+        project: super::project::load(&state.db, id).await?,
         result,
     })
 }
@@ -261,7 +261,7 @@ async fn project_command(
 
 /// The unit must exist (checked on the read model: units are created long before use).
 pub(super) async fn require_unit(state: &State, field: &'static str, unit: &str) -> ApiResult<()> {
-    if super::unit::load(&state.pool, unit).await?.is_none() {
+    if super::unit::load(&state.db, unit).await?.is_none() {
         return Err(ApiError::Domain(domain::DomainError::new(
             domain::ErrorCode::UnitNotFound,
             field,
@@ -273,7 +273,7 @@ pub(super) async fn require_unit(state: &State, field: &'static str, unit: &str)
 }
 
 async fn require_project(state: &State, project: &str) -> ApiResult<()> {
-    if super::project::load(&state.pool, project).await?.is_none() {
+    if super::project::load(&state.db, project).await?.is_none() {
         return Err(ApiError::Domain(domain::DomainError::new(
             domain::ErrorCode::ProjectNotFound,
             "project_id",
@@ -304,7 +304,7 @@ async fn item_command(
     )
     .await?;
     Ok(SupervisionItemPayload {
-        item: super::supervision::load(&state.pool, &id.to_string()).await?,
+        item: super::supervision::load(&state.db, &id.to_string()).await?,
         result,
     })
 }
@@ -328,7 +328,7 @@ async fn unit_command(
     )
     .await?;
     Ok(UnitPayload {
-        unit: super::unit::load(&state.pool, id.as_str()).await?,
+        unit: super::unit::load(&state.db, id.as_str()).await?,
         result,
     })
 }
@@ -371,13 +371,19 @@ async fn rules_command(
         |_| Ok(()),
     )
     .await?;
-    let rules = sqlx::query_as::<_, RuleSetting>(crate::sql!(
-        "SELECT DISTINCT ON (rule) rule, settings, reason, {} AS recorded_at
-         FROM reporting.rule_settings ORDER BY rule, seq DESC",
-        ts("recorded_at")
-    ))
-    .fetch_all(&state.pool)
-    .await
+    let d = state.dialect();
+    // The latest setting of each rule (a correlated maximum: both dialects have it).
+    let sql = crate::sql!(
+        "SELECT r.rule, {} AS settings, r.reason, {} AS recorded_at
+         FROM {table} r WHERE r.seq = (SELECT max(l.seq) FROM {table} l WHERE l.rule = r.rule)
+         ORDER BY r.rule",
+        d.json("r.settings"),
+        d.timestamp("r.recorded_at"),
+        table = d.table("rule_settings")
+    );
+    let rules = crate::on_db!(&state.db, |pool| sqlx::query_as::<_, RuleSetting>(sql)
+        .fetch_all(pool)
+        .await)
     .map_err(ApiError::from)?;
     Ok(RulesPayload { result, rules })
 }

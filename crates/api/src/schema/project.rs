@@ -2,35 +2,42 @@
 //! and expropriation progress, and the filtered, ordered, paged `projects` list.
 
 use async_graphql::{ComplexObject, Context, ID, InputObject, Json, SimpleObject};
-use sqlx::{FromRow, PgPool, Postgres, QueryBuilder};
+use sqlx::FromRow;
 
 use super::enums::{Direction, InvestorType, Light, ProjectKind, ProjectStatus, SizeClass, Stage};
 use super::relay::{PageArgs, connection, global_id};
 use super::scalars::{Date, DateTime, Mu, Period, Yuan};
 use super::{State, unit::Unit};
+use crate::db::{Assembled, Bind, Database, Dialect};
 use crate::error::{ApiError, ApiResult};
-
-/// SQL text of a timestamptz column as our `DateTime` (RFC 3339, UTC, microseconds).
-pub fn ts(column: &str) -> String {
-    format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
-}
+use crate::{bind_all, on_db};
 
 /// The columns of [`Project`], cast to the scalars' text forms.
-pub fn project_columns() -> String {
+pub fn project_columns(d: Dialect) -> String {
     format!(
-        "p.project_id::text AS project_id, p.name, p.project_kind, p.investor_name, p.investor_type, \
+        "{} AS project_id, p.name, p.project_kind, p.investor_name, p.investor_type, \
          p.industry_chain, p.industrial, p.unit_id, p.lead_official, p.stage, p.status, p.status_reason, \
          p.size_class, p.intended_investment_yuan, p.contract_investment_yuan, p.fixed_asset_investment_yuan, \
-         p.filed_investment_yuan, p.planned_investment_yuan, p.planned_year, p.land_demand_mu::text AS land_demand_mu, \
-         p.land_delivered_mu::text AS land_delivered_mu, p.project_code, p.approval_route, p.credit_code, \
-         p.company_name, p.registered_capital_yuan, p.registered_date::text AS registered_date, \
-         p.framework_signed_date::text AS framework_signed_date, p.contract_signed_date::text AS contract_signed_date, \
+         p.filed_investment_yuan, p.planned_investment_yuan, p.planned_year, {} AS land_demand_mu, \
+         {} AS land_delivered_mu, p.project_code, p.approval_route, p.credit_code, \
+         p.company_name, p.registered_capital_yuan, {} AS registered_date, \
+         {} AS framework_signed_date, {} AS contract_signed_date, \
          p.planned_start_period, p.planned_completion_period, p.planned_production_period, \
-         p.start_date::text AS start_date, p.completion_date::text AS completion_date, \
-         p.production_date::text AS production_date, p.production_full, p.abandoned_date::text AS abandoned_date, \
+         {} AS start_date, {} AS completion_date, \
+         {} AS production_date, p.production_full, {} AS abandoned_date, \
          p.cumulative_investment_yuan, p.cumulative_funds_yuan, p.ytd_investment_yuan, p.start_light, \
          p.investment_light, p.light, p.stream_version, {} AS updated_at",
-        ts("p.updated_at")
+        d.text("p.project_id"),
+        d.text("p.land_demand_mu"),
+        d.text("p.land_delivered_mu"),
+        d.text("p.registered_date"),
+        d.text("p.framework_signed_date"),
+        d.text("p.contract_signed_date"),
+        d.text("p.start_date"),
+        d.text("p.completion_date"),
+        d.text("p.production_date"),
+        d.text("p.abandoned_date"),
+        d.timestamp("p.updated_at")
     )
 }
 
@@ -155,7 +162,7 @@ impl Project {
     /// The responsible unit. 责任单位
     async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
         let state = ctx.data::<State>()?;
-        Ok(super::unit::load(&state.pool, &self.unit_id).await?)
+        Ok(super::unit::load(&state.db, &self.unit_id).await?)
     }
 
     /// Monthly investment figures, oldest first (after corrections). 月度投资
@@ -164,14 +171,20 @@ impl Project {
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<MonthlyInvestment>> {
         let state = ctx.data::<State>()?;
-        let rows = sqlx::query_as::<_, MonthlyInvestment>(
+        let d = state.dialect();
+        let sql = crate::sql!(
             "SELECT period, completed_investment_yuan, funds_in_place_yuan, \
              reported_completed_investment_yuan, reported_funds_in_place_yuan, correction_count \
-             FROM reporting.monthly_investment WHERE project_id = $1::uuid ORDER BY period",
+             FROM {} WHERE project_id = {} ORDER BY period",
+            d.table("monthly_investment"),
+            d.uuid_param(1)
+        );
+        let rows = on_db!(&state.db, |pool| sqlx::query_as::<_, MonthlyInvestment>(
+            sql
         )
         .bind(&self.project_id)
-        .fetch_all(&state.pool)
-        .await
+        .fetch_all(pool)
+        .await)
         .map_err(ApiError::from)?;
         Ok(rows)
     }
@@ -202,18 +215,30 @@ impl Project {
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<ExpropriationProgress>> {
         let state = ctx.data::<State>()?;
-        let row = sqlx::query_as::<_, ExpropriationProgress>(
-            "SELECT target_area_mu::text AS target_area_mu, target_households, target_graves, \
-             deadline_date::text AS deadline_date, as_of_date::text AS as_of_date, area_mu::text AS area_mu, \
+        let d = state.dialect();
+        let sql = crate::sql!(
+            "SELECT {} AS target_area_mu, target_households, target_graves, \
+             {} AS deadline_date, {} AS as_of_date, {} AS area_mu, \
              households_signed, households_relocated, graves_moved, compensation_yuan, \
-             area_completion_pct::float8 AS area_completion_pct, \
-             households_completion_pct::float8 AS households_completion_pct, \
-             land_delivered_mu::text AS land_delivered_mu \
-             FROM reporting.expropriation_progress WHERE project_id = $1::uuid",
-        )
-        .bind(&self.project_id)
-        .fetch_optional(&state.pool)
-        .await
+             {} AS area_completion_pct, {} AS households_completion_pct, \
+             {} AS land_delivered_mu \
+             FROM {} WHERE project_id = {}",
+            d.text("target_area_mu"),
+            d.text("deadline_date"),
+            d.text("as_of_date"),
+            d.text("area_mu"),
+            d.float("area_completion_pct"),
+            d.float("households_completion_pct"),
+            d.text("land_delivered_mu"),
+            d.table("expropriation_progress"),
+            d.uuid_param(1)
+        );
+        let row = on_db!(&state.db, |pool| {
+            sqlx::query_as::<_, ExpropriationProgress>(sql)
+                .bind(&self.project_id)
+                .fetch_optional(pool)
+                .await
+        })
         .map_err(ApiError::from)?;
         Ok(row)
     }
@@ -221,15 +246,19 @@ impl Project {
     /// Annual plans of every year, every revision. 年度计划
     async fn annual_plans(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AnnualPlan>> {
         let state = ctx.data::<State>()?;
-        let rows = sqlx::query_as::<_, AnnualPlan>(crate::sql!(
+        let d = state.dialect();
+        let sql = crate::sql!(
             "SELECT plan_year, revision, planned_investment_yuan, planned_start_period, reason, \
-             is_current, {} AS recorded_at FROM reporting.annual_plans WHERE project_id = $1::uuid \
+             is_current, {} AS recorded_at FROM {} WHERE project_id = {} \
              ORDER BY plan_year, revision",
-            ts("recorded_at")
-        ))
-        .bind(&self.project_id)
-        .fetch_all(&state.pool)
-        .await
+            d.timestamp("recorded_at"),
+            d.table("annual_plans"),
+            d.uuid_param(1)
+        );
+        let rows = on_db!(&state.db, |pool| sqlx::query_as::<_, AnnualPlan>(sql)
+            .bind(&self.project_id)
+            .fetch_all(pool)
+            .await)
         .map_err(ApiError::from)?;
         Ok(rows)
     }
@@ -375,13 +404,12 @@ fn words<T: Copy>(v: &Option<Vec<T>>, word: impl Fn(T) -> String) -> Option<Vec<
     v.as_ref().map(|v| v.iter().map(|x| word(*x)).collect())
 }
 
-fn push_filter(q: &mut QueryBuilder<Postgres>, f: &ProjectFilter) {
+fn push_filter(q: &mut Assembled, d: Dialect, f: &ProjectFilter) {
     q.push(" WHERE true");
-    fn any(q: &mut QueryBuilder<Postgres>, column: &str, values: Option<Vec<String>>) {
+    fn any(q: &mut Assembled, column: &str, values: Option<Vec<String>>) {
         if let Some(v) = values {
-            q.push(format!(" AND {column} = ANY("))
-                .push_bind(v)
-                .push(")");
+            q.push(&format!(" AND {column} IN "))
+                .bind_list(v.into_iter().map(Bind::Text));
         }
     }
     any(q, "p.unit_id", f.unit.clone());
@@ -398,11 +426,11 @@ fn push_filter(q: &mut QueryBuilder<Postgres>, f: &ProjectFilter) {
     any(q, "p.size_class", words(&f.size_class, SizeClass::db));
     if let Some(min) = f.amount_min {
         q.push(" AND coalesce(p.contract_investment_yuan, p.intended_investment_yuan) >= ")
-            .push_bind(min.0);
+            .bind(Bind::Int(min.0));
     }
     if let Some(max) = f.amount_max {
         q.push(" AND coalesce(p.contract_investment_yuan, p.intended_investment_yuan) <= ")
-            .push_bind(max.0);
+            .bind(Bind::Int(max.0));
     }
     if let Some(text) = f.name_contains.as_deref().filter(|t| !t.trim().is_empty()) {
         let pattern = format!(
@@ -412,10 +440,11 @@ fn push_filter(q: &mut QueryBuilder<Postgres>, f: &ProjectFilter) {
                 .replace('%', "\\%")
                 .replace('_', "\\_")
         );
-        q.push(" AND (p.name ILIKE ")
-            .push_bind(pattern.clone())
-            .push(" OR p.investor_name ILIKE ")
-            .push_bind(pattern)
+        let n = q.placeholder(Bind::Text(pattern));
+        q.push(" AND (");
+        q.push(&d.ilike("p.name", &n))
+            .push(" OR ")
+            .push(&d.ilike("p.investor_name", &n))
             .push(")");
     }
 }
@@ -427,9 +456,15 @@ pub async fn list(
     order: ProjectOrder,
     args: &PageArgs,
 ) -> ApiResult<ProjectConnection> {
-    let mut count = QueryBuilder::new("SELECT count(*) FROM reporting.projects p");
-    push_filter(&mut count, filter);
-    let total: i64 = count.build_query_scalar().fetch_one(&state.pool).await?;
+    let d = state.dialect();
+    let mut count = Assembled::new(format!("SELECT count(*) FROM {} p", d.table("projects")));
+    push_filter(&mut count, d, filter);
+    let total: i64 = on_db!(&state.db, |pool| bind_all!(
+        sqlx::query_scalar(sqlx::AssertSqlSafe(count.sql.clone())),
+        &count.binds
+    )
+    .fetch_one(pool)
+    .await)?;
     let limits = &state.config.serve.limits;
     let window = args.window(total, 50, limits.max_page)?;
     let column = match order.field {
@@ -446,33 +481,46 @@ pub async fn list(
         Direction::Asc => "ASC",
         Direction::Desc => "DESC",
     };
-    let mut q = QueryBuilder::new(format!(
-        "SELECT {} FROM reporting.projects p",
-        project_columns()
+    let mut q = Assembled::new(format!(
+        "SELECT {} FROM {} p",
+        project_columns(d),
+        d.table("projects")
     ));
-    push_filter(&mut q, filter);
-    q.push(format!(
-        " ORDER BY {column} {dir}, p.project_id {dir} OFFSET "
+    push_filter(&mut q, d, filter);
+    // LIMIT before OFFSET: the order both dialects accept.
+    q.push(&format!(
+        " ORDER BY {column} {dir}, p.project_id {dir} LIMIT "
     ))
-    .push_bind(window.offset)
-    .push(" LIMIT ")
-    .push_bind(window.limit);
-    let items: Vec<Project> = q.build_query_as().fetch_all(&state.pool).await?;
+    .bind(Bind::Int(window.limit))
+    .push(" OFFSET ")
+    .bind(Bind::Int(window.offset));
+    let items: Vec<Project> = on_db!(&state.db, |pool| bind_all!(
+        sqlx::query_as::<_, Project>(sqlx::AssertSqlSafe(q.sql.clone())),
+        &q.binds
+    )
+    .fetch_all(pool)
+    .await)?;
     Ok(ProjectConnection::build(items, window, total))
 }
 
 /// One project by UUID; `None` when it does not exist (or the id is no UUID).
-pub async fn load(pool: &PgPool, project_id: &str) -> ApiResult<Option<Project>> {
-    if uuid::Uuid::parse_str(project_id).is_err() {
+pub async fn load(db: &Database, project_id: &str) -> ApiResult<Option<Project>> {
+    // Parsed and written back in the stored form (lowercase, hyphenated), which SQLite's text
+    // comparison needs as much as PostgreSQL's uuid cast does.
+    let Ok(id) = uuid::Uuid::parse_str(project_id) else {
         return Ok(None);
-    }
-    let row = sqlx::query_as::<_, Project>(crate::sql!(
-        "SELECT {} FROM reporting.projects p WHERE p.project_id = $1::uuid",
-        project_columns()
-    ))
-    .bind(project_id)
-    .fetch_optional(pool)
-    .await?;
+    };
+    let d = Dialect::of(db);
+    let sql = crate::sql!(
+        "SELECT {} FROM {} p WHERE p.project_id = {}",
+        project_columns(d),
+        d.table("projects"),
+        d.uuid_param(1)
+    );
+    let row = on_db!(db, |pool| sqlx::query_as::<_, Project>(sql)
+        .bind(id.to_string())
+        .fetch_optional(pool)
+        .await)?;
     Ok(row)
 }
 

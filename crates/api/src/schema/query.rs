@@ -46,9 +46,9 @@ impl Query {
             return Ok(None);
         };
         Ok(match kind.as_str() {
-            "Project" => project::load(&state.pool, &key).await?.map(Node::Project),
-            "Unit" => unit::load(&state.pool, &key).await?.map(Node::Unit),
-            "SupervisionItem" => supervision::load(&state.pool, &key)
+            "Project" => project::load(&state.db, &key).await?.map(Node::Project),
+            "Unit" => unit::load(&state.db, &key).await?.map(Node::Unit),
+            "SupervisionItem" => supervision::load(&state.db, &key)
                 .await?
                 .map(Node::SupervisionItem),
             _ => None,
@@ -63,7 +63,7 @@ impl Query {
     ) -> async_graphql::Result<Option<Project>> {
         let state = ctx.data::<State>()?;
         let key = key_of("Project", &id)?;
-        Ok(project::load(&state.pool, &key).await?)
+        Ok(project::load(&state.db, &key).await?)
     }
 
     /// Projects, filtered, ordered and paged (Relay). 项目列表
@@ -99,7 +99,7 @@ impl Query {
     /// Every responsible unit. 责任单位列表
     async fn units(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Unit>> {
         let state = ctx.data::<State>()?;
-        Ok(unit::all(&state.pool).await?)
+        Ok(unit::all(&state.db).await?)
     }
 
     /// One unit by global ID or slug. 责任单位
@@ -110,7 +110,7 @@ impl Query {
     ) -> async_graphql::Result<Option<Unit>> {
         let state = ctx.data::<State>()?;
         let key = key_of("Unit", &id)?;
-        Ok(unit::load(&state.pool, &key).await?)
+        Ok(unit::load(&state.db, &key).await?)
     }
 
     /// The dashboard's figures for a year, county-wide or for one unit, now or as the ledger

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use async_graphql::{Context, ID, InputObject, Subscription as SubscriptionMacro};
-use eventstore::{EventStore, Filter, PgEventStore, Position, RecordedEvent};
+use eventstore::{AnyEventStore, EventStore, Filter, Position, RecordedEvent};
 use futures::{Stream, StreamExt};
 use tokio::sync::{broadcast, watch};
 
@@ -29,7 +29,7 @@ const HUB_CAPACITY: usize = 4096;
 
 impl Hub {
     /// Follows `$all` from `from` until `shutdown`.
-    pub fn start(store: PgEventStore, from: Position, mut shutdown: watch::Receiver<bool>) -> Hub {
+    pub fn start(store: AnyEventStore, from: Position, mut shutdown: watch::Receiver<bool>) -> Hub {
         let (sender, _) = broadcast::channel(HUB_CAPACITY);
         let hub = Hub {
             sender: sender.clone(),
@@ -108,27 +108,33 @@ impl Matcher {
             return true;
         };
         let (category, id) = e.stream.split_once('-').unwrap_or((&e.stream, ""));
-        let sql = match category {
+        let (column, table, key) = match category {
             "unit" => return id == unit,
             "project" => {
                 // The event itself names the unit when it (re)assigns responsibility.
                 if let Some(u) = e.data.get("responsible_unit").and_then(|u| u.as_str()) {
                     return u == unit;
                 }
-                "SELECT unit_id FROM reporting.projects WHERE project_id::text = $1"
+                ("unit_id", "projects", "project_id")
             }
             "supervision" => {
                 if let Some(u) = e.data.get("lead_unit").and_then(|u| u.as_str()) {
                     return u == unit;
                 }
-                "SELECT lead_unit_id FROM reporting.supervision_items WHERE item_id::text = $1"
+                ("lead_unit_id", "supervision_items", "item_id")
             }
             _ => return false,
         };
-        match sqlx::query_scalar::<_, String>(sql)
+        let d = self.state.dialect();
+        let sql = crate::sql!(
+            "SELECT {column} FROM {} WHERE {} = $1",
+            d.table(table),
+            d.text(key)
+        );
+        match crate::on_db!(&self.state.db, |pool| sqlx::query_scalar::<_, String>(sql)
             .bind(id)
-            .fetch_optional(&self.state.pool)
-            .await
+            .fetch_optional(pool)
+            .await)
         {
             Ok(found) => found.as_deref() == Some(unit.as_str()),
             Err(error) => {

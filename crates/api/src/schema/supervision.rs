@@ -1,14 +1,15 @@
 //! Supervision items (督办事项) from `reporting.supervision_items`.
 
 use async_graphql::{ComplexObject, Context, ID, InputObject, SimpleObject};
-use sqlx::{FromRow, PgPool, Postgres, QueryBuilder};
+use sqlx::FromRow;
 
 use super::State;
 use super::enums::{SupervisionCategory, SupervisionStatus};
-use super::project::ts;
 use super::relay::{PageArgs, connection, global_id};
 use super::scalars::{Date, DateTime};
+use crate::db::{Assembled, Bind, Database, Dialect};
 use crate::error::{ApiError, ApiResult};
+use crate::{bind_all, on_db};
 
 /// A supervision item on a lagging project (督办事项).
 #[derive(SimpleObject, FromRow, Debug, Clone)]
@@ -24,8 +25,10 @@ pub struct SupervisionItem {
     pub category: SupervisionCategory,
     /// Lead unit's slug. 牵头单位
     pub lead_unit_id: String,
-    /// Co-operating units' slugs. 配合单位
-    pub co_unit_ids: Vec<String>,
+    /// Co-operating units' slugs, as stored (a text array on PostgreSQL, a JSON array on
+    /// SQLite; both read as JSON). Served by the `coUnitIds` resolver.
+    #[graphql(skip)]
+    pub co_unit_ids: sqlx::types::Json<Vec<String>>,
     /// Date opened. 交办日期
     pub opened_date: Date,
     /// Current deadline. 办理时限
@@ -60,13 +63,18 @@ impl SupervisionItem {
         global_id("SupervisionItem", &self.item_id)
     }
 
+    /// Co-operating units' slugs. 配合单位
+    async fn co_unit_ids(&self) -> &Vec<String> {
+        &self.co_unit_ids.0
+    }
+
     /// The project supervised. 督办项目
     async fn project(
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<super::project::Project>> {
         let state = ctx.data::<State>()?;
-        Ok(super::project::load(&state.pool, &self.project_id).await?)
+        Ok(super::project::load(&state.db, &self.project_id).await?)
     }
 }
 
@@ -94,49 +102,73 @@ pub struct SupervisionFilter {
     pub due_soon: Option<bool>,
 }
 
-fn columns() -> String {
+fn columns(d: Dialect) -> String {
+    let co_units = match d {
+        Dialect::Postgres => "to_jsonb(co_unit_ids) AS co_unit_ids",
+        Dialect::Sqlite => "json(co_unit_ids) AS co_unit_ids",
+    };
     format!(
-        "item_id::text AS item_id, project_id::text AS project_id, title, category, lead_unit_id, \
-         co_unit_ids, opened_date::text AS opened_date, deadline_date::text AS deadline_date, item_status, \
-         feedback_count, last_feedback_date::text AS last_feedback_date, extension_count, \
-         closed_date::text AS closed_date, accountability_count, due_soon, overdue, {} AS opened_at, {} AS updated_at",
-        ts("opened_at"),
-        ts("updated_at")
+        "{} AS item_id, {} AS project_id, title, category, lead_unit_id, \
+         {co_units}, {} AS opened_date, {} AS deadline_date, item_status, \
+         feedback_count, {} AS last_feedback_date, extension_count, \
+         {} AS closed_date, accountability_count, due_soon, overdue, {} AS opened_at, {} AS updated_at",
+        d.text("item_id"),
+        d.text("project_id"),
+        d.text("opened_date"),
+        d.text("deadline_date"),
+        d.text("last_feedback_date"),
+        d.text("closed_date"),
+        d.timestamp("opened_at"),
+        d.timestamp("updated_at")
     )
 }
 
-fn push_filter(q: &mut QueryBuilder<Postgres>, f: &SupervisionFilter) -> ApiResult<()> {
+fn push_filter(q: &mut Assembled, d: Dialect, f: &SupervisionFilter) -> ApiResult<()> {
     q.push(" WHERE true");
     if let Some(p) = &f.project {
         let key = super::relay::key_of("Project", p)?;
         let id = uuid::Uuid::parse_str(&key).map_err(|_| {
             ApiError::validation("filter.project", "not a project ID", "不是有效的项目 ID")
         })?;
-        q.push(" AND project_id = ").push_bind(id);
+        let n = q.placeholder(Bind::Text(id.to_string()));
+        q.push(&format!(" AND project_id = {}", cast_uuid(d, &n)));
     }
     if let Some(u) = &f.unit {
         let key = super::relay::key_of("Unit", u)?;
-        q.push(" AND (lead_unit_id = ")
-            .push_bind(key.clone())
-            .push(" OR ")
-            .push_bind(key)
-            .push(" = ANY(co_unit_ids))");
+        let n = q.placeholder(Bind::Text(key));
+        let co = match d {
+            Dialect::Postgres => format!("{n} = ANY(co_unit_ids)"),
+            Dialect::Sqlite => {
+                format!("EXISTS (SELECT 1 FROM json_each(co_unit_ids) WHERE value = {n})")
+            }
+        };
+        q.push(&format!(" AND (lead_unit_id = {n} OR {co})"));
     }
     if let Some(s) = &f.status {
-        let words: Vec<String> = s.iter().map(|s| s.db()).collect();
-        q.push(" AND item_status = ANY(").push_bind(words).push(")");
+        q.push(" AND item_status IN ")
+            .bind_list(s.iter().map(|s| Bind::Text(s.db())));
     }
     if let Some(c) = &f.category {
-        let words: Vec<String> = c.iter().map(|c| c.db()).collect();
-        q.push(" AND category = ANY(").push_bind(words).push(")");
+        q.push(" AND category IN ")
+            .bind_list(c.iter().map(|c| Bind::Text(c.db())));
     }
     if let Some(o) = f.overdue {
-        q.push(" AND overdue = ").push_bind(o);
+        q.push(" AND overdue = ")
+            .push(if o { "true" } else { "false" });
     }
-    if let Some(d) = f.due_soon {
-        q.push(" AND due_soon = ").push_bind(d);
+    if let Some(due) = f.due_soon {
+        q.push(" AND due_soon = ")
+            .push(if due { "true" } else { "false" });
     }
     Ok(())
+}
+
+/// `placeholder` compared with a uuid column.
+fn cast_uuid(d: Dialect, placeholder: &str) -> String {
+    match d {
+        Dialect::Postgres => format!("{placeholder}::uuid"),
+        Dialect::Sqlite => placeholder.to_owned(),
+    }
 }
 
 pub async fn list(
@@ -144,32 +176,47 @@ pub async fn list(
     filter: &SupervisionFilter,
     args: &PageArgs,
 ) -> ApiResult<SupervisionItemConnection> {
-    let mut count = QueryBuilder::new("SELECT count(*) FROM reporting.supervision_items");
-    push_filter(&mut count, filter)?;
-    let total: i64 = count.build_query_scalar().fetch_one(&state.pool).await?;
+    let d = state.dialect();
+    let table = d.table("supervision_items");
+    let mut count = Assembled::new(format!("SELECT count(*) FROM {table}"));
+    push_filter(&mut count, d, filter)?;
+    let total: i64 = on_db!(&state.db, |pool| bind_all!(
+        sqlx::query_scalar(sqlx::AssertSqlSafe(count.sql.clone())),
+        &count.binds
+    )
+    .fetch_one(pool)
+    .await)?;
     let window = args.window(total, 50, state.config.serve.limits.max_page)?;
-    let mut q = QueryBuilder::new(format!(
-        "SELECT {} FROM reporting.supervision_items",
-        columns()
-    ));
-    push_filter(&mut q, filter)?;
-    q.push(" ORDER BY deadline_date, item_id OFFSET ")
-        .push_bind(window.offset)
-        .push(" LIMIT ")
-        .push_bind(window.limit);
-    let items: Vec<SupervisionItem> = q.build_query_as().fetch_all(&state.pool).await?;
+    let mut q = Assembled::new(format!("SELECT {} FROM {table}", columns(d)));
+    push_filter(&mut q, d, filter)?;
+    q.push(" ORDER BY deadline_date, item_id LIMIT ")
+        .bind(Bind::Int(window.limit))
+        .push(" OFFSET ")
+        .bind(Bind::Int(window.offset));
+    let items: Vec<SupervisionItem> = on_db!(&state.db, |pool| bind_all!(
+        sqlx::query_as::<_, SupervisionItem>(sqlx::AssertSqlSafe(q.sql.clone())),
+        &q.binds
+    )
+    .fetch_all(pool)
+    .await)?;
     Ok(SupervisionItemConnection::build(items, window, total))
 }
 
-pub async fn load(pool: &PgPool, item_id: &str) -> ApiResult<Option<SupervisionItem>> {
+pub async fn load(db: &Database, item_id: &str) -> ApiResult<Option<SupervisionItem>> {
     let Ok(id) = uuid::Uuid::parse_str(item_id) else {
         return Ok(None);
     };
-    Ok(sqlx::query_as::<_, SupervisionItem>(crate::sql!(
-        "SELECT {} FROM reporting.supervision_items WHERE item_id = $1",
-        columns()
-    ))
-    .bind(id)
+    let d = Dialect::of(db);
+    let sql = crate::sql!(
+        "SELECT {} FROM {} WHERE item_id = {}",
+        columns(d),
+        d.table("supervision_items"),
+        d.uuid_param(1)
+    );
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, SupervisionItem>(
+        sql
+    )
+    .bind(id.to_string())
     .fetch_optional(pool)
-    .await?)
+    .await)?)
 }

@@ -1,13 +1,14 @@
 //! Responsible units (责任单位).
 
 use async_graphql::{ComplexObject, ID, SimpleObject};
-use sqlx::{FromRow, PgPool};
+use sqlx::FromRow;
 
 use super::enums::UnitKind;
-use super::project::ts;
 use super::relay::global_id;
 use super::scalars::DateTime;
+use crate::db::{Database, Dialect};
 use crate::error::ApiResult;
+use crate::on_db;
 
 /// A responsible unit: a township, department or park (责任单位).
 #[derive(SimpleObject, FromRow, Debug, Clone)]
@@ -34,27 +35,26 @@ impl Unit {
     }
 }
 
-fn select() -> String {
+fn select(d: Dialect) -> String {
     format!(
-        "SELECT unit_id, name, unit_kind, {} AS created_at, {} AS updated_at FROM reporting.units",
-        ts("created_at"),
-        ts("updated_at")
+        "SELECT unit_id, name, unit_kind, {} AS created_at, {} AS updated_at FROM {}",
+        d.timestamp("created_at"),
+        d.timestamp("updated_at"),
+        d.table("units")
     )
 }
 
-pub async fn load(pool: &PgPool, unit_id: &str) -> ApiResult<Option<Unit>> {
-    Ok(
-        sqlx::query_as::<_, Unit>(crate::sql!("{} WHERE unit_id = $1", select()))
-            .bind(unit_id)
-            .fetch_optional(pool)
-            .await?,
-    )
+pub async fn load(db: &Database, unit_id: &str) -> ApiResult<Option<Unit>> {
+    let sql = crate::sql!("{} WHERE unit_id = $1", select(Dialect::of(db)));
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, Unit>(sql)
+        .bind(unit_id)
+        .fetch_optional(pool)
+        .await)?)
 }
 
-pub async fn all(pool: &PgPool) -> ApiResult<Vec<Unit>> {
-    Ok(
-        sqlx::query_as::<_, Unit>(crate::sql!("{} ORDER BY unit_id", select()))
-            .fetch_all(pool)
-            .await?,
-    )
+pub async fn all(db: &Database) -> ApiResult<Vec<Unit>> {
+    let sql = crate::sql!("{} ORDER BY unit_id", select(Dialect::of(db)));
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, Unit>(sql)
+        .fetch_all(pool)
+        .await)?)
 }

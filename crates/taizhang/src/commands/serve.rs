@@ -2,12 +2,10 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Context;
-use auth::{NewToken, PgTokens, Role, TokenStatus};
-use eventstore::PgEventStore;
-use sqlx::postgres::PgPoolOptions;
+use auth::{NewToken, Role, TokenStatus, Tokens};
+use eventstore::AnyEventStore;
 
 /// `taizhang serve`'s flags: the server's own (crates/api) plus what only the binary can do.
 #[derive(Debug, clap::Args)]
@@ -56,21 +54,13 @@ pub async fn run(database_url: String, command: ServeCommand) -> anyhow::Result<
 
 /// Seeds the demo county and returns a fresh admin token's text.
 async fn prepare_demo(database_url: &str) -> anyhow::Result<auth::Secret> {
-    let pool = PgPoolOptions::new()
-        .max_connections(2)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect(database_url)
+    let store = AnyEventStore::connect(database_url, 2)
         .await
-        .with_context(|| {
-            format!(
-                "cannot connect to PostgreSQL at {} (set --database-url or DATABASE_URL)",
-                super::redact(database_url)
-            )
-        })?;
-    let summary = super::demo::seed(&PgEventStore::new(pool.clone())).await?;
+        .with_context(|| format!("cannot open the store at {}", super::redact(database_url)))?;
+    let summary = super::demo::seed(&store).await?;
     println!("{}", super::demo::describe(&summary));
 
-    let tokens = PgTokens::new(pool);
+    let tokens = Tokens::for_store(&store);
     let now = time::OffsetDateTime::now_utc();
     for old in tokens.list().await.context("cannot list the tokens")? {
         if old.name == DEMO_TOKEN_NAME
