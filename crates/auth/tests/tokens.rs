@@ -1,20 +1,38 @@
-//! Tokens against a real PostgreSQL: create, authenticate, expire, revoke (both at once), hash-only
-//! storage, the audit events, and what the database roles may do with `auth.tokens`.
+//! Tokens against real databases: create, authenticate, expire, revoke (both at once), hash-only
+//! storage, the audit events, the table's guard against anything but a revocation, and token
+//! writes beside appends. One suite, instantiated on PostgreSQL and on SQLite (`postgres::…` and
+//! `sqlite::…`, see `common`); then what the PostgreSQL roles may do with `auth.tokens` (SQLite has
+//! no roles).
 //!
-//! Needs the local server (see eventstore::postgres::testing: it says how to start it). The
-//! event store's own role restrictions (taizhang_service cannot update or delete events) are tested
-//! in crates/eventstore/tests/postgres.rs (`service_role_appends_and_reads_but_cannot_rewrite`,
+//! The event store's own role restrictions (taizhang_service cannot update or delete events) are
+//! tested in crates/eventstore/tests/postgres.rs (`service_role_appends_and_reads_but_cannot_rewrite`,
 //! `triggers_refuse_update_delete_truncate_even_for_superuser`); the analytics role's (reads
 //! `reporting` only, writes nothing) in crates/projections/tests/analytics_role.rs. Here: the
 //! same roles against the `auth` schema.
 
+mod common;
+
 use std::time::Duration;
 
-use auth::{AuthError, NewToken, PgTokens, Role, Secret, TokenError, TokenStatus};
+use auth::{AuthError, NewToken, PgTokens, Role, Secret, TokenError, TokenStatus, Tokens};
+use common::Fixture;
 use domain::UnitId;
 use eventstore::postgres::testing::TestDatabase;
-use eventstore::{Direction, EventStore, PgEventStore};
+use eventstore::{Backend, Direction, EventStore, ExpectedVersion, Filter, NewEvent, Position};
 use sqlx::PgPool;
+
+on_both_backends!(
+    create_then_authenticate_as_the_token,
+    missing_malformed_and_unknown_tokens_are_all_just_unauthenticated,
+    revocation_takes_effect_at_the_next_request,
+    expiry_takes_effect_at_the_moment,
+    any_active_counts_only_tokens_that_could_get_in,
+    only_the_hash_is_stored_and_the_log_records_who_without_the_secret,
+    refused_requests_write_nothing,
+    stored_tokens_are_only_ever_revoked,
+    a_token_whose_event_cannot_be_written_is_not_written_either,
+    token_writes_and_appends_interleave_without_gaps,
+);
 
 fn new_token(name: &str, role: Role, units: &[&str], lifetime: time::Duration) -> NewToken {
     NewToken {
@@ -25,25 +43,20 @@ fn new_token(name: &str, role: Role, units: &[&str], lifetime: time::Duration) -
     }
 }
 
-async fn setup() -> (TestDatabase, PgPool, PgTokens) {
-    let db = TestDatabase::migrated().await;
-    let pool = db.pool(4).await;
-    (db, pool.clone(), PgTokens::new(pool))
-}
-
 fn is_unauthenticated(r: Result<auth::Identity, AuthError>) -> bool {
     matches!(r, Err(AuthError::Unauthenticated))
 }
 
-#[tokio::test]
-async fn create_then_authenticate_as_the_token() {
-    let (db, _pool, tokens) = setup().await;
+async fn create_then_authenticate_as_the_token(backend: Backend) {
+    let fx = Fixture::new(backend).await;
+    let tokens = fx.tokens();
+    assert_eq!(tokens.backend(), backend);
     let created = tokens
         .create(
             new_token(
                 "城关镇 填报",
                 Role::Editor,
-                &["chengguan"],
+                &["chengguan", "a-town"],
                 time::Duration::days(90),
             ),
             "cli:root",
@@ -53,8 +66,11 @@ async fn create_then_authenticate_as_the_token() {
     assert!(created.secret.is_well_formed());
     assert_eq!(created.info.role, Role::Editor);
     assert_eq!(created.info.created_by, "cli:root");
+    assert_eq!(created.info.revoked_at, None);
     let lifetime = created.info.expires_at - created.info.created_at;
     assert_eq!(lifetime, time::Duration::days(90));
+    // What `create` answered is what is stored, to the microsecond.
+    assert_eq!(tokens.list().await.unwrap(), vec![created.info.clone()]);
 
     let who = tokens
         .authenticate(Some(&created.secret), None)
@@ -62,17 +78,23 @@ async fn create_then_authenticate_as_the_token() {
         .unwrap();
     assert_eq!(who.token_id, created.info.token_id);
     assert_eq!(who.role, Role::Editor);
-    assert_eq!(who.units, vec![UnitId::parse("chengguan").unwrap()]);
+    assert_eq!(
+        who.units,
+        vec![
+            UnitId::parse("a-town").unwrap(),
+            UnitId::parse("chengguan").unwrap()
+        ]
+    );
     assert_eq!(
         who.actor(),
         format!("城关镇 填报 ({})", created.info.token_id)
     );
-    db.drop_database().await;
+    fx.cleanup().await;
 }
 
-#[tokio::test]
-async fn missing_malformed_and_unknown_tokens_are_all_just_unauthenticated() {
-    let (db, _pool, tokens) = setup().await;
+async fn missing_malformed_and_unknown_tokens_are_all_just_unauthenticated(backend: Backend) {
+    let fx = Fixture::new(backend).await;
+    let tokens = fx.tokens();
     let source = Some("10.0.0.7".parse().unwrap());
     assert!(is_unauthenticated(tokens.authenticate(None, source).await));
     assert!(is_unauthenticated(
@@ -89,12 +111,12 @@ async fn missing_malformed_and_unknown_tokens_are_all_just_unauthenticated() {
     assert!(is_unauthenticated(
         tokens.authenticate(Some(&stranger), source).await
     ));
-    db.drop_database().await;
+    fx.cleanup().await;
 }
 
-#[tokio::test]
-async fn revocation_takes_effect_at_the_next_request() {
-    let (db, _pool, tokens) = setup().await;
+async fn revocation_takes_effect_at_the_next_request(backend: Backend) {
+    let fx = Fixture::new(backend).await;
+    let tokens = fx.tokens();
     let created = tokens
         .create(
             new_token("ops", Role::Admin, &[], time::Duration::days(1)),
@@ -103,7 +125,7 @@ async fn revocation_takes_effect_at_the_next_request() {
         .await
         .unwrap();
     // A second process with its own pool sees the same: there is no cache to invalidate.
-    let elsewhere = PgTokens::new(db.pool(1).await);
+    let elsewhere = Tokens::new(fx.other_process().await);
     assert!(
         elsewhere
             .authenticate(Some(&created.secret), None)
@@ -121,6 +143,7 @@ async fn revocation_takes_effect_at_the_next_request() {
         revoked.status(time::OffsetDateTime::now_utc()),
         TokenStatus::Revoked
     );
+    assert_eq!(elsewhere.list().await.unwrap(), vec![revoked.clone()]);
     assert!(is_unauthenticated(
         tokens.authenticate(Some(&created.secret), None).await
     ));
@@ -133,16 +156,27 @@ async fn revocation_takes_effect_at_the_next_request() {
         Err(TokenError::AlreadyRevoked(_))
     ));
     assert!(matches!(
+        elsewhere.revoke(created.info.token_id, "ops").await,
+        Err(TokenError::AlreadyRevoked(_))
+    ));
+    assert!(matches!(
         tokens.revoke(uuid::Uuid::new_v4(), "ops").await,
         Err(TokenError::NotFound(_))
     ));
+    assert!(matches!(
+        tokens.revoke(created.info.token_id, "  ").await,
+        Err(TokenError::Invalid {
+            field: "revoked_by",
+            ..
+        })
+    ));
     assert!(!tokens.any_active().await.unwrap());
-    db.drop_database().await;
+    fx.cleanup().await;
 }
 
-#[tokio::test]
-async fn expiry_takes_effect_at_the_moment() {
-    let (db, _pool, tokens) = setup().await;
+async fn expiry_takes_effect_at_the_moment(backend: Backend) {
+    let fx = Fixture::new(backend).await;
+    let tokens = fx.tokens();
     let created = tokens
         .create(
             new_token("short", Role::Viewer, &[], time::Duration::seconds(1)),
@@ -171,12 +205,49 @@ async fn expiry_takes_effect_at_the_moment() {
         TokenStatus::Expired
     );
     assert!(!tokens.any_active().await.unwrap());
-    db.drop_database().await;
+    // An expired token can still be revoked (the record says who withdrew it).
+    let revoked = tokens
+        .revoke(created.info.token_id, "cli:root")
+        .await
+        .unwrap();
+    assert_eq!(revoked.expires_at, created.info.expires_at);
+    fx.cleanup().await;
 }
 
-#[tokio::test]
-async fn only_the_hash_is_stored_and_the_log_records_who_without_the_secret() {
-    let (db, pool, tokens) = setup().await;
+async fn any_active_counts_only_tokens_that_could_get_in(backend: Backend) {
+    let fx = Fixture::new(backend).await;
+    let tokens = fx.tokens();
+    assert!(!tokens.any_active().await.unwrap(), "no token yet");
+    let first = tokens
+        .create(
+            new_token("first", Role::Admin, &[], time::Duration::days(1)),
+            "cli:root",
+        )
+        .await
+        .unwrap();
+    assert!(tokens.any_active().await.unwrap());
+    tokens
+        .revoke(first.info.token_id, "cli:root")
+        .await
+        .unwrap();
+    assert!(!tokens.any_active().await.unwrap(), "only a revoked token");
+    tokens
+        .create(
+            new_token("second", Role::Auditor, &[], time::Duration::days(1)),
+            "cli:root",
+        )
+        .await
+        .unwrap();
+    assert!(tokens.any_active().await.unwrap());
+    let listed = tokens.list().await.unwrap();
+    let names: Vec<&str> = listed.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["first", "second"], "oldest first");
+    fx.cleanup().await;
+}
+
+async fn only_the_hash_is_stored_and_the_log_records_who_without_the_secret(backend: Backend) {
+    let fx = Fixture::new(backend).await;
+    let tokens = fx.tokens();
     let created = tokens
         .create(
             new_token("auditor one", Role::Auditor, &[], time::Duration::days(30)),
@@ -185,37 +256,31 @@ async fn only_the_hash_is_stored_and_the_log_records_who_without_the_secret() {
         .await
         .unwrap();
     tokens
-        .revoke(created.info.token_id, "cli:root")
+        .revoke(created.info.token_id, "admin (x)")
         .await
         .unwrap();
     let secret = created.secret.expose();
     let random_part = &secret[3..];
 
     // The row holds the SHA-256 of the token and nothing from which the token follows.
-    let (row, hash): (String, Vec<u8>) =
-        sqlx::query_as("SELECT t::text, secret_hash FROM auth.tokens t")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-    assert_eq!(hash, created.secret.hash().to_vec());
+    let rows = fx.token_rows().await;
+    assert_eq!(rows.len(), 1);
+    let (row, hash) = &rows[0];
+    assert_eq!(hash, &created.secret.hash().to_vec());
     assert!(!row.contains(random_part), "{row}");
     // Nor anywhere in the database's events.
-    let events: Vec<String> =
-        sqlx::query_scalar("SELECT e::text FROM eventstore.events e ORDER BY position")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+    let events = fx.event_rows().await;
     assert_eq!(events.len(), 2);
     for e in &events {
         assert!(!e.contains(random_part), "{e}");
-        assert!(!e.contains(&hex(&hash)), "{e}");
+        assert!(!e.to_lowercase().contains(&hex(hash)), "{e}");
     }
 
     // The token's stream says who made and revoked it.
-    let store = PgEventStore::new(pool.clone());
+    let store = fx.store();
     let stream = store
         .read_stream(
-            &auth::postgres::token_stream(created.info.token_id),
+            &auth::token_stream(created.info.token_id),
             Direction::Forwards,
             0,
             10,
@@ -225,25 +290,28 @@ async fn only_the_hash_is_stored_and_the_log_records_who_without_the_secret() {
     let types: Vec<&str> = stream.iter().map(|e| e.event_type.as_str()).collect();
     assert_eq!(types, ["TokenCreated", "TokenRevoked"]);
     assert_eq!(stream[0].metadata["actor"], "cli:root");
+    assert_eq!(stream[1].metadata["actor"], "admin (x)");
     assert_eq!(stream[0].data["role"], "auditor");
     assert_eq!(stream[0].data["name"], "auditor one");
+    assert_eq!(stream[0].data["units"], serde_json::json!([]));
     assert_eq!(
         stream[1].data["token_id"],
         created.info.token_id.to_string()
     );
+    assert!(stream[1].data["revoked_at"].is_string());
     // And the hash chain covers them like any other event.
     let report = store.verify().await.unwrap();
     assert!(report.first_mismatch().is_none(), "{report:?}");
-    db.drop_database().await;
+    fx.cleanup().await;
 }
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-#[tokio::test]
-async fn refused_requests_write_nothing() {
-    let (db, pool, tokens) = setup().await;
+async fn refused_requests_write_nothing(backend: Backend) {
+    let fx = Fixture::new(backend).await;
+    let tokens = fx.tokens();
     for bad in [
         new_token("", Role::Viewer, &[], time::Duration::days(1)),
         new_token("e", Role::Editor, &[], time::Duration::days(1)),
@@ -267,14 +335,221 @@ async fn refused_requests_write_nothing() {
             ..
         })
     ));
-    let n: i64 = sqlx::query_scalar(
-        "SELECT (SELECT count(*) FROM auth.tokens) + (SELECT count(*) FROM eventstore.events)",
-    )
-    .fetch_one(&pool)
+    assert_eq!(fx.rows_written().await, 0);
+    fx.cleanup().await;
+}
+
+/// Anyone with the database's keys (PostgreSQL's superuser, whoever can write the SQLite file) is
+/// still refused any change of a stored token but its one revocation.
+async fn stored_tokens_are_only_ever_revoked(backend: Backend) {
+    let fx = Fixture::new(backend).await;
+    let tokens = fx.tokens();
+    let created = tokens
+        .create(
+            new_token("x", Role::Viewer, &[], time::Duration::days(1)),
+            "cli:root",
+        )
+        .await
+        .unwrap();
+    let id = created.info.token_id;
+    let table = fx.table();
+    let (later, now) = match backend {
+        Backend::Postgres => ("expires_at + interval '1 year'", "now()"),
+        Backend::Sqlite => ("expires_at + 31536000000000", "expires_at - 1"),
+    };
+    let insert_over = match backend {
+        // An upsert over the row is an UPDATE, which the guard refuses.
+        Backend::Postgres => format!(
+            "INSERT INTO {table} SELECT * FROM {table} WHERE token_id = '{id}' \
+             ON CONFLICT (token_id) DO UPDATE SET role = 'admin'"
+        ),
+        // REPLACE deletes the clashing row without running DELETE triggers: refused before.
+        Backend::Sqlite => format!(
+            "INSERT OR REPLACE INTO {table} (token_id, name, role, units, secret_hash, \
+             expires_at, created_at, created_by) SELECT token_id, name, 'admin', units, \
+             secret_hash, expires_at, created_at, created_by FROM {table} WHERE token_id = '{id}'"
+        ),
+    };
+    let mut refused = vec![
+        format!("UPDATE {table} SET role = 'admin' WHERE token_id = '{id}'"),
+        format!("UPDATE {table} SET expires_at = {later} WHERE token_id = '{id}'"),
+        format!("UPDATE {table} SET name = 'y' WHERE token_id = '{id}'"),
+        // A revocation that also changes something else is not a revocation.
+        format!(
+            "UPDATE {table} SET revoked_at = {now}, revoked_by = 'x', role = 'admin' \
+             WHERE token_id = '{id}'"
+        ),
+        format!("DELETE FROM {table} WHERE token_id = '{id}'"),
+        format!("DELETE FROM {table}"),
+        insert_over,
+    ];
+    if backend == Backend::Postgres {
+        refused.push(format!("TRUNCATE {table}"));
+    }
+    for sql in &refused {
+        let err = fx.exec(sql).await.expect_err(sql);
+        assert!(fx.is_guard_refusal(&err), "{sql}: {err}");
+    }
+    assert_eq!(tokens.list().await.unwrap(), vec![created.info.clone()]);
+    assert!(
+        tokens
+            .authenticate(Some(&created.secret), None)
+            .await
+            .is_ok()
+    );
+
+    // The one change allowed: revocation, once.
+    fx.exec(&format!(
+        "UPDATE {table} SET revoked_at = {now}, revoked_by = 'db owner' WHERE token_id = '{id}'"
+    ))
     .await
     .unwrap();
-    assert_eq!(n, 0);
-    db.drop_database().await;
+    assert!(is_unauthenticated(
+        tokens.authenticate(Some(&created.secret), None).await
+    ));
+    for sql in [
+        format!("UPDATE {table} SET revoked_at = NULL, revoked_by = NULL WHERE token_id = '{id}'"),
+        format!("UPDATE {table} SET revoked_by = 'someone else' WHERE token_id = '{id}'"),
+    ] {
+        let err = fx.exec(&sql).await.expect_err(&sql);
+        assert!(fx.is_guard_refusal(&err), "{sql}: {err}");
+    }
+    let listed = tokens.list().await.unwrap();
+    assert_eq!(listed[0].revoked_by.as_deref(), Some("db owner"));
+    fx.cleanup().await;
+}
+
+/// The row and its audit event commit together: when the event store refuses the event (here a
+/// trigger added for the test), no token is made and none is revoked.
+async fn a_token_whose_event_cannot_be_written_is_not_written_either(backend: Backend) {
+    let fx = Fixture::new(backend).await;
+    let tokens = fx.tokens();
+    let kept = tokens
+        .create(
+            new_token("kept", Role::Viewer, &[], time::Duration::days(1)),
+            "cli:root",
+        )
+        .await
+        .unwrap();
+    let (refuse, allow) = match backend {
+        Backend::Postgres => (
+            "CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN RAISE EXCEPTION 'refused by the test'; END; $$; \
+             CREATE TRIGGER test_refuse BEFORE INSERT ON eventstore.events FOR EACH ROW \
+             EXECUTE FUNCTION test_refuse();",
+            "DROP TRIGGER test_refuse ON eventstore.events; DROP FUNCTION test_refuse();",
+        ),
+        Backend::Sqlite => (
+            "CREATE TRIGGER test_refuse BEFORE INSERT ON events \
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
+            "DROP TRIGGER test_refuse;",
+        ),
+    };
+    fx.exec(refuse).await.unwrap();
+    let before = fx.rows_written().await;
+    let failed = tokens
+        .create(
+            new_token("lost", Role::Admin, &[], time::Duration::days(1)),
+            "cli:root",
+        )
+        .await;
+    assert!(matches!(failed, Err(TokenError::Database(_))), "{failed:?}");
+    let failed = tokens.revoke(kept.info.token_id, "cli:root").await;
+    assert!(matches!(failed, Err(TokenError::Database(_))), "{failed:?}");
+    assert_eq!(fx.rows_written().await, before);
+    assert_eq!(tokens.list().await.unwrap(), vec![kept.info.clone()]);
+    assert!(tokens.authenticate(Some(&kept.secret), None).await.is_ok());
+
+    // And nothing was left locked: with the store working again, both go through.
+    fx.exec(allow).await.unwrap();
+    tokens.revoke(kept.info.token_id, "cli:root").await.unwrap();
+    tokens
+        .create(
+            new_token("made", Role::Admin, &[], time::Duration::days(1)),
+            "cli:root",
+        )
+        .await
+        .unwrap();
+    assert_eq!(tokens.list().await.unwrap().len(), 2);
+    fx.cleanup().await;
+}
+
+/// Token writes beside the store's appends, from the server's tokens (sharing the store's writer
+/// queue on SQLite) and from tokens over the pool alone (their own queue: they wait on SQLite's
+/// lock): every event lands once, $all has no gap, and the hash chains verify.
+async fn token_writes_and_appends_interleave_without_gaps(backend: Backend) {
+    let fx = Fixture::new(backend).await;
+    let store = fx.store();
+    let shared = fx.tokens();
+    let own = Tokens::new(fx.database());
+    const ROUNDS: usize = 6;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..ROUNDS {
+        for (label, tokens) in [("shared", shared.clone()), ("own", own.clone())] {
+            tasks.spawn(async move {
+                let created = tokens
+                    .create(
+                        new_token(
+                            &format!("{label} {i}"),
+                            Role::Viewer,
+                            &[],
+                            time::Duration::days(1),
+                        ),
+                        "cli:root",
+                    )
+                    .await
+                    .unwrap();
+                tokens
+                    .revoke(created.info.token_id, "cli:root")
+                    .await
+                    .unwrap();
+            });
+        }
+        let store = store.clone();
+        tasks.spawn(async move {
+            store
+                .append(
+                    &format!("test-{i}"),
+                    ExpectedVersion::NoStream,
+                    vec![
+                        NewEvent::new("Tested", serde_json::json!({ "i": i })),
+                        NewEvent::new("Tested", serde_json::json!({ "i": i, "again": true })),
+                    ],
+                )
+                .await
+                .unwrap();
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    let expected = ROUNDS * (2 * 2 + 2);
+    let all = store
+        .read_all(Position::START, &Filter::all(), 1000)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), expected);
+    let tokens_listed = shared.list().await.unwrap();
+    assert_eq!(tokens_listed.len(), 2 * ROUNDS);
+    assert!(tokens_listed.iter().all(|t| t.revoked_at.is_some()));
+    if backend == Backend::Sqlite {
+        // SQLite numbers $all 1, 2, 3, …: no gap.
+        let positions: Vec<u64> = all.iter().map(|e| e.position.commit).collect();
+        let want: Vec<u64> = (1..=expected as u64).collect();
+        assert_eq!(positions, want);
+    }
+    let report = store.verify().await.unwrap();
+    assert!(report.first_mismatch().is_none(), "{report:?}");
+    fx.cleanup().await;
+}
+
+// PostgreSQL only: the database roles (SQLite has none; its file's permissions are the access
+// control, docs/security.md).
+
+async fn setup() -> (TestDatabase, PgPool, PgTokens) {
+    let db = TestDatabase::migrated().await;
+    let pool = db.pool(4).await;
+    (db, pool.clone(), PgTokens::new(pool))
 }
 
 /// What `role` may do to `auth.tokens`: each statement runs in its own transaction under
