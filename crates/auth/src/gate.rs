@@ -11,7 +11,8 @@ use uuid::Uuid;
 
 use crate::token::TokenError;
 use crate::{
-    AuthError, Identity, Operation, PgTokens, RateLimit, RateLimiter, Role, Secret, policy, secret,
+    AuthError, Identity, Operation, PgTokens, RateLimit, RateLimiter, Role, Secret, Tokens, policy,
+    secret,
 };
 
 /// Access-control flags of `taizhang serve` (flatten into the server's arguments).
@@ -50,7 +51,7 @@ impl Default for AuthArgs {
 /// Authentication, rate limits and authorization for one server process.
 #[derive(Debug)]
 pub struct Gate {
-    tokens: PgTokens,
+    tokens: Tokens,
     limiter: RateLimiter,
     insecure: bool,
     protect_ops_endpoints: bool,
@@ -60,9 +61,26 @@ pub struct Gate {
 pub const INSECURE_ACTOR_NAME: &str = "anonymous (insecure)";
 
 impl Gate {
+    /// A gate over tokens in PostgreSQL.
     pub fn new(pool: PgPool, args: &AuthArgs) -> Self {
+        Gate::with_tokens(Tokens::Postgres(PgTokens::new(pool)), args)
+    }
+
+    /// A gate over tokens in the store's database, on either backend; on SQLite token writes
+    /// queue with the store's appends (see [`Tokens::for_store`]). What a server holding its
+    /// store calls.
+    pub fn for_store(store: &eventstore::AnyEventStore, args: &AuthArgs) -> Self {
+        Gate::with_tokens(Tokens::for_store(store), args)
+    }
+
+    /// A gate over tokens in `db`, on either backend (see [`Tokens::new`] for SQLite).
+    pub fn for_database(db: eventstore::Database, args: &AuthArgs) -> Self {
+        Gate::with_tokens(Tokens::new(db), args)
+    }
+
+    pub fn with_tokens(tokens: Tokens, args: &AuthArgs) -> Self {
         Gate {
-            tokens: PgTokens::new(pool),
+            tokens,
             limiter: RateLimiter::new(RateLimit {
                 per_second: args.rate_limit,
                 burst: args.rate_burst,
@@ -89,7 +107,7 @@ impl Gate {
         Ok(())
     }
 
-    pub fn tokens(&self) -> &PgTokens {
+    pub fn tokens(&self) -> &Tokens {
         &self.tokens
     }
 
@@ -283,8 +301,8 @@ mod tests {
         assert!(gate.authorize_role(&viewer, Operation::Read).is_ok());
         let refused = gate.authorize_role(&viewer, Operation::ReportInvestment);
         assert_eq!(refused.map_err(|e| e.code()), Err("FORBIDDEN"));
-        let insecure = Gate::new(
-            gate.tokens.pool().clone(),
+        let insecure = Gate::for_database(
+            gate.tokens.database(),
             &AuthArgs {
                 insecure_no_auth: true,
                 ..AuthArgs::default()

@@ -2,7 +2,9 @@
 //!
 //! - [`Secret`]: token text that never prints; [`secret::bearer`] and
 //!   [`secret::from_connection_init`] find it in a request.
-//! - [`postgres::PgTokens`]: create, list, revoke and authenticate tokens (stored as SHA-256).
+//! - [`Tokens`]: create, list, revoke and authenticate tokens (stored as SHA-256) on either
+//!   backend: [`postgres::PgTokens`] (schema `auth`) or [`sqlite::SqliteTokens`] (table
+//!   `auth_tokens` in the store's file), chosen by the event store's database.
 //! - [`Identity`]: the caller a token stands for, and the actor written into event metadata.
 //! - [`authorize`]: the one policy, role × [`Operation`] × unit scope.
 //! - [`RateLimiter`]: per-token token buckets.
@@ -22,6 +24,8 @@ pub mod policy;
 pub mod postgres;
 pub mod role;
 pub mod secret;
+pub mod sqlite;
+pub mod store;
 pub mod token;
 
 pub use error::{AuthError, Denied};
@@ -30,7 +34,9 @@ pub use identity::Identity;
 pub use limiter::{RateLimit, RateLimiter};
 pub use operation::{Area, Operation};
 pub use policy::{Grant, authorize, authorize_project_command, grant};
-pub use postgres::PgTokens;
+pub use postgres::{PgTokens, TOKEN_CREATED, TOKEN_REVOKED, token_stream};
 pub use role::Role;
 pub use secret::Secret;
+pub use sqlite::SqliteTokens;
+pub use store::Tokens;
 pub use token::{CreatedToken, NewToken, TokenError, TokenInfo, TokenStatus, parse_lifetime};

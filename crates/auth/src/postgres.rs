@@ -253,7 +253,7 @@ async fn append(
     Ok(())
 }
 
-fn actor_text(field: &'static str, actor: &str) -> Result<String, TokenError> {
+pub(crate) fn actor_text(field: &'static str, actor: &str) -> Result<String, TokenError> {
     let actor = actor.trim();
     if actor.is_empty() {
         return Err(TokenError::Invalid {
@@ -265,11 +265,11 @@ fn actor_text(field: &'static str, actor: &str) -> Result<String, TokenError> {
     Ok(actor.to_owned())
 }
 
-fn parse_units(units: &[String]) -> Result<Vec<UnitId>, domain::ValueError> {
+pub(crate) fn parse_units(units: &[String]) -> Result<Vec<UnitId>, domain::ValueError> {
     units.iter().map(|u| UnitId::parse(u)).collect()
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
+pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
 }
 

@@ -7,9 +7,11 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use auth::{NewToken, PgTokens, Role, Secret};
-use eventstore::postgres::testing::TestDatabase;
-use sqlx::PgPool;
+mod common;
+
+use auth::{NewToken, Role, Secret};
+use common::Fixture;
+use eventstore::Backend;
 
 fn new_token(name: &str, role: Role, lifetime: time::Duration) -> NewToken {
     NewToken {
@@ -18,12 +20,6 @@ fn new_token(name: &str, role: Role, lifetime: time::Duration) -> NewToken {
         units: Vec::new(),
         lifetime,
     }
-}
-
-async fn setup() -> (TestDatabase, PgPool, PgTokens) {
-    let db = TestDatabase::migrated().await;
-    let pool = db.pool(4).await;
-    (db, pool.clone(), PgTokens::new(pool))
 }
 
 /// A `tracing` writer that keeps everything written to it.
@@ -50,7 +46,37 @@ async fn tokens_never_reach_the_log_but_failures_do_with_their_source() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let (db, _pool, tokens) = setup().await;
+    for backend in [Backend::Postgres, Backend::Sqlite] {
+        // Each backend's lines on their own, so one cannot pass for the other.
+        captured.0.lock().unwrap().clear();
+        let (created, stranger) = log_a_token_life(backend).await;
+        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        for secret in [created.secret.expose(), stranger.expose()] {
+            assert!(
+                !log.contains(&secret[3..]),
+                "{backend}: a token leaked into the log"
+            );
+        }
+        assert!(log.contains("[redacted]"));
+        assert!(
+            log.contains("unknown token") && log.contains("192.0.2.9"),
+            "{backend}: {log}"
+        );
+        assert!(
+            log.contains("revoked token") && log.contains(&created.info.token_id.to_string()),
+            "{backend}: {log}"
+        );
+        assert!(
+            log.contains("token created") && log.contains("token revoked"),
+            "{backend}: {log}"
+        );
+    }
+}
+
+/// Creates, uses and revokes a token, and tries a stranger's; returns both secrets.
+async fn log_a_token_life(backend: Backend) -> (auth::CreatedToken, Secret) {
+    let fx = Fixture::new(backend).await;
+    let tokens = fx.tokens();
     let created = tokens
         .create(
             new_token("logged", Role::Viewer, time::Duration::days(1)),
@@ -71,19 +97,6 @@ async fn tokens_never_reach_the_log_but_failures_do_with_their_source() {
         .await
         .unwrap();
     let _ = tokens.authenticate(Some(&created.secret), source).await;
-    db.drop_database().await;
-
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    for secret in [created.secret.expose(), stranger.expose()] {
-        assert!(!log.contains(&secret[3..]), "a token leaked into the log");
-    }
-    assert!(log.contains("[redacted]"));
-    assert!(
-        log.contains("unknown token") && log.contains("192.0.2.9"),
-        "{log}"
-    );
-    assert!(
-        log.contains("revoked token") && log.contains(&created.info.token_id.to_string()),
-        "{log}"
-    );
+    fx.cleanup().await;
+    (created, stranger)
 }

@@ -29,6 +29,7 @@ mod subscription;
 #[cfg(feature = "conformance")]
 pub mod testing;
 mod verify;
+mod write;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -46,6 +47,7 @@ use crate::{
 
 pub use checkpoint::{load_checkpoint, save_checkpoint};
 pub use import::SqliteImporter;
+pub use write::SqliteWrite;
 
 /// The store's SQLite migrations (migrations/sqlite), embedded in the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/sqlite");
