@@ -9,8 +9,10 @@
 //! year-to-date investment, deadline flags, target progress and ranking are not computed), the
 //! API and `serve` on SQLite. Rebuild: [`rebuild`] (fresh tables, swapped in by renaming).
 
+mod progress;
 mod rebuild;
 mod runtime;
+mod supervisor;
 mod tables;
 
 use std::sync::Arc;
@@ -21,10 +23,13 @@ use sqlx::SqliteConnection;
 
 use crate::{LedgerProjection, ProjectionError, TimelineProjection};
 
+pub(crate) use progress::progress_of;
 pub use rebuild::rebuild;
 pub use runtime::{
-    SqliteRunner, SqliteRunnerOptions, Step, lag, resume, status, statuses, wait_for,
+    SqliteRunner, SqliteRunnerOptions, Step, lag, progress_signal, resume, status, statuses,
+    wait_for,
 };
+pub use supervisor::SqliteProjectors;
 pub use tables::{PREFIX, SqliteTables, normalize_decimal};
 
 /// A read model fed from $all on SQLite. Implemented by the ledger and the timeline with the same

@@ -9,6 +9,7 @@
 //! over) finds out at its next batch and stands by; it cannot commit a batch on a stale
 //! checkpoint, because the checkpoint is read again under the write lock.
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use eventstore::sqlite::{load_checkpoint, save_checkpoint};
@@ -18,7 +19,6 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tokio::time::Instant;
 use uuid::Uuid;
 
 use super::{PREFIX, SharedSqliteProjection};
@@ -92,6 +92,21 @@ fn to_i64(value: u64, what: &str) -> Result<i64, RuntimeError> {
 
 const STATUS: &str = "reporting_projection_status";
 
+/// Bumped after a SQLite runner of this process commits a batch or a halt. SQLite has no
+/// LISTEN/NOTIFY: waiters in this process ([`crate::Waiter::start_for`]) wake on this at once;
+/// commits of other processes on the same file are found by the waiters' polling.
+static PROGRESS: LazyLock<watch::Sender<u64>> = LazyLock::new(|| watch::channel(0).0);
+
+/// A receiver of the process-wide progress signal of SQLite runners (see [`PROGRESS`]): it
+/// changes after any SQLite runner of this process commits a batch or a halt, on any file.
+pub fn progress_signal() -> watch::Receiver<u64> {
+    PROGRESS.subscribe()
+}
+
+fn signal_progress() {
+    PROGRESS.send_modify(|n| *n = n.wrapping_add(1));
+}
+
 impl SqliteRunner {
     pub fn new(
         store: SqliteEventStore,
@@ -152,6 +167,7 @@ impl SqliteRunner {
                 )
                 .await?;
                 tx.commit().await?;
+                signal_progress();
                 Ok(Step::Applied(events.len()))
             }
             Err(error) => {
@@ -252,6 +268,8 @@ impl SqliteRunner {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        // Waiters for this projection return Halted now rather than at their next poll.
+        signal_progress();
         tracing::error!(
             projection = name,
             event_id = ?event_id,
@@ -503,38 +521,15 @@ pub async fn status(
 }
 
 /// Waits until each of `projections` has applied everything up to `position` (read-your-writes
-/// after an append), one of them is halted before it, or `timeout` passes.
+/// after an append), one of them is halted before it, or `timeout` passes. The same wait as on
+/// PostgreSQL ([`crate::Waiter::start_for`]): woken by this process's runners, polling for others.
 pub async fn wait_for(
     pool: &SqlitePool,
     projections: &[&str],
     position: Position,
     timeout: Duration,
 ) -> Result<WaitOutcome, RuntimeError> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let mut behind = Vec::new();
-        let mut conn = pool.acquire().await?;
-        for &projection in projections {
-            let at = load_checkpoint(&mut conn, projection)
-                .await?
-                .unwrap_or(Position::START);
-            if at < position {
-                if is_halted(&mut conn, projection).await? {
-                    return Ok(WaitOutcome::Halted {
-                        projection: projection.to_owned(),
-                    });
-                }
-                behind.push(projection.to_owned());
-            }
-        }
-        drop(conn);
-        if behind.is_empty() {
-            return Ok(WaitOutcome::Reached);
-        }
-        if Instant::now() >= deadline {
-            return Ok(WaitOutcome::TimedOut { behind });
-        }
-        // SQLite has no notifications across processes: poll, briefly.
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    crate::Waiter::start_for(eventstore::Database::Sqlite(pool.clone()))
+        .wait_for(crate::Which::Named(projections), position, timeout)
+        .await
 }
