@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use auth::{NewToken, PgTokens, Role, TokenInfo};
 use clap::{Args, Subcommand};
-use eventstore::PgEventStore;
+use eventstore::AnyEventStore;
 use time::OffsetDateTime;
 use time::macros::format_description;
 use uuid::Uuid;
@@ -71,8 +71,16 @@ pub struct CreateArgs {
     actor: Option<String>,
 }
 
-pub async fn run(store: &PgEventStore, command: TokensCommand) -> anyhow::Result<ExitCode> {
-    let tokens = PgTokens::new(store.pool().clone());
+pub async fn run(store: &AnyEventStore, command: TokensCommand) -> anyhow::Result<ExitCode> {
+    let tokens = match store {
+        AnyEventStore::Postgres(pg) => PgTokens::new(pg.pool().clone()),
+        // The token store is PostgreSQL's alone until crates/auth has a SQLite one; refusing is
+        // better than a token that no server on this store would accept.
+        AnyEventStore::Sqlite(_) => anyhow::bail!(
+            "API tokens are stored in PostgreSQL only for now: set DATABASE_URL=postgres://… \
+             (令牌暂只支持 PostgreSQL)"
+        ),
+    };
     match command {
         TokensCommand::Create(args) => create(&tokens, args).await,
         TokensCommand::List => list(&tokens).await,
