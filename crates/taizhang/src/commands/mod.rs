@@ -58,13 +58,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify => verify::run(&store).await,
         Command::Seal => seal::run(&store).await,
         Command::Demo => demo::run(&store).await,
-        Command::Projections { command } => match &store {
-            AnyEventStore::Postgres(pg) => projections::run(pg, command).await,
-            AnyEventStore::Sqlite(_) => anyhow::bail!(
-                "`taizhang projections` does not run on a SQLite store yet; \
-                 set DATABASE_URL=postgres://… (投影命令暂不支持 SQLite)"
-            ),
-        },
+        Command::Projections { command } => projections::run(&store, command).await,
         Command::Tokens { command } => tokens::run(&store, command).await,
         Command::Export { output } => {
             export::run(&store, store.backend().name(), output.as_deref()).await
