@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use auth::{NewToken, PgTokens, Role, TokenInfo};
+use auth::{NewToken, Role, TokenInfo, Tokens};
 use clap::{Args, Subcommand};
 use eventstore::AnyEventStore;
 use time::OffsetDateTime;
@@ -72,15 +72,9 @@ pub struct CreateArgs {
 }
 
 pub async fn run(store: &AnyEventStore, command: TokensCommand) -> anyhow::Result<ExitCode> {
-    let tokens = match store {
-        AnyEventStore::Postgres(pg) => PgTokens::new(pg.pool().clone()),
-        // The token store is PostgreSQL's alone until crates/auth has a SQLite one; refusing is
-        // better than a token that no server on this store would accept.
-        AnyEventStore::Sqlite(_) => anyhow::bail!(
-            "API tokens are stored in PostgreSQL only for now: set DATABASE_URL=postgres://… \
-             (令牌暂只支持 PostgreSQL)"
-        ),
-    };
+    // In the store's own database, on either backend (on SQLite through the store's writer, so
+    // a token row and its `token-<id>` event commit together).
+    let tokens = Tokens::for_store(store);
     match command {
         TokensCommand::Create(args) => create(&tokens, args).await,
         TokensCommand::List => list(&tokens).await,
@@ -101,7 +95,7 @@ pub async fn run(store: &AnyEventStore, command: TokensCommand) -> anyhow::Resul
     }
 }
 
-async fn create(tokens: &PgTokens, args: CreateArgs) -> anyhow::Result<ExitCode> {
+async fn create(tokens: &Tokens, args: CreateArgs) -> anyhow::Result<ExitCode> {
     let units = args
         .units
         .iter()
@@ -135,7 +129,7 @@ async fn create(tokens: &PgTokens, args: CreateArgs) -> anyhow::Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
-async fn list(tokens: &PgTokens) -> anyhow::Result<ExitCode> {
+async fn list(tokens: &Tokens) -> anyhow::Result<ExitCode> {
     let all = tokens.list().await.map_err(explain)?;
     if all.is_empty() {
         println!(
