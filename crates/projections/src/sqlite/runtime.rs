@@ -19,6 +19,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 use uuid::Uuid;
 
 use super::{PREFIX, SharedSqliteProjection};
@@ -74,7 +75,14 @@ pub struct SqliteRunner {
     store: SqliteEventStore,
     projection: SharedSqliteProjection,
     options: SqliteRunnerOptions,
+    /// When `after_catch_up_sqlite` last ran (see [`REFRESH_EVERY`]).
+    refreshed_at: std::sync::Mutex<Option<Instant>>,
 }
+
+/// How often an idle runner runs the projection's `after_catch_up_sqlite` without new events, so
+/// that figures depending on today's date follow the calendar (PostgreSQL's default
+/// `refresh_interval`). A batch that catches up always runs it.
+const REFRESH_EVERY: Duration = Duration::from_secs(60);
 
 fn now_micros() -> i64 {
     eventstore::verify::micros(OffsetDateTime::now_utc())
@@ -117,7 +125,64 @@ impl SqliteRunner {
             store,
             projection,
             options,
+            refreshed_at: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Runs the projection's `after_catch_up_sqlite` in a savepoint of `tx`; an error rolls the
+    /// savepoint back (the batch stays) and is returned for [`Self::halt_after_refresh`].
+    async fn refresh(&self, tx: &mut SqliteConnection) -> Result<Option<String>, RuntimeError> {
+        *self
+            .refreshed_at
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Instant::now());
+        sqlx::query("SAVEPOINT after_catch_up")
+            .execute(&mut *tx)
+            .await?;
+        match self.projection.after_catch_up_sqlite(tx, PREFIX).await {
+            Ok(()) => {
+                sqlx::query("RELEASE SAVEPOINT after_catch_up")
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(None)
+            }
+            Err(error) => {
+                sqlx::query("ROLLBACK TO SAVEPOINT after_catch_up")
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("RELEASE SAVEPOINT after_catch_up")
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(Some(error.message))
+            }
+        }
+    }
+
+    fn refresh_due(&self) -> bool {
+        self.refreshed_at
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .is_none_or(|at| at.elapsed() >= REFRESH_EVERY)
+    }
+
+    /// A failed refresh halts the projection visibly, as on PostgreSQL (the batch before it is
+    /// committed).
+    async fn halt_after_refresh(&self, message: String) -> Result<Step, RuntimeError> {
+        let name = self.projection.name();
+        let message = format!("after_catch_up failed: {message}");
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {STATUS} SET state = 'halted', error = ?2, error_event_id = NULL, \
+             error_position_commit = NULL, error_position_prepare = NULL, updated_at = ?3 \
+             WHERE projection = ?1"
+        )))
+        .bind(name)
+        .bind(&message)
+        .bind(now_text())
+        .execute(self.store.pool())
+        .await?;
+        signal_progress();
+        tracing::error!(projection = name, error = %message, "projection halted: its refresh failed; fix the cause, then resume it");
+        Ok(Step::Halted)
     }
 
     /// Reads one batch after the checkpoint and, as the lease holder, applies it and commits it
@@ -150,12 +215,27 @@ impl SqliteRunner {
             return Ok(Step::Applied(0));
         }
         let Some(last) = events.last() else {
+            // Idle: refresh now and then, as the figures depend on the date.
+            let failed = if self.refresh_due() {
+                self.refresh(&mut tx).await?
+            } else {
+                None
+            };
             record_progress(&mut tx, name, &self.options.holder, from, None, 0).await?;
             tx.commit().await?;
+            if let Some(message) = failed {
+                return self.halt_after_refresh(message).await;
+            }
             return Ok(Step::CaughtUp);
         };
         match self.projection.apply_sqlite(&mut tx, PREFIX, &events).await {
             Ok(()) => {
+                // Caught up (a short batch): refresh in the batch's transaction, as PostgreSQL does.
+                let failed = if events.len() < self.options.batch_size {
+                    self.refresh(&mut tx).await?
+                } else {
+                    None
+                };
                 save_checkpoint(&mut tx, name, last.position).await?;
                 record_progress(
                     &mut tx,
@@ -168,6 +248,9 @@ impl SqliteRunner {
                 .await?;
                 tx.commit().await?;
                 signal_progress();
+                if let Some(message) = failed {
+                    return self.halt_after_refresh(message).await;
+                }
                 Ok(Step::Applied(events.len()))
             }
             Err(error) => {
