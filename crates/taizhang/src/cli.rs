@@ -23,7 +23,8 @@ pub const STORE_FILE: &str = "taizhang.sqlite3";
 pub struct Cli {
     /// Where the store lives: postgres://…, postgresql://… (PostgreSQL) or sqlite://PATH (a SQLite
     /// file). When unset, the SQLite file taizhang.sqlite3 in --data-dir.
-    #[arg(long, env = "DATABASE_URL", global = true)]
+    // hide_env_values: `--help` must not print a password from the environment.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
     pub database_url: Option<String>,
 
     /// Directory of the embedded SQLite store (taizhang.sqlite3), used when no DATABASE_URL is

@@ -229,4 +229,12 @@ fn help_documents_the_data_directory() {
     ] {
         assert!(help.contains(needle), "{needle} missing from:\n{help}");
     }
+    // The help never shows the environment's URL (it may hold a password).
+    let out = bare()
+        .env("DATABASE_URL", "postgres://u:hunter2@db/tz")
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!stdout(&out).contains("hunter2"), "{}", stdout(&out));
 }
