@@ -524,10 +524,19 @@ async fn token_writes_and_appends_interleave_without_gaps(backend: Backend) {
         done.unwrap();
     }
     let expected = ROUNDS * (2 * 2 + 2);
-    let all = store
-        .read_all(Position::START, &Filter::all(), 1000)
-        .await
-        .unwrap();
+    // PostgreSQL shows $all only below the oldest transaction still running anywhere on the
+    // server (other tests' too): wait until everything committed here is visible.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let all = loop {
+        let all = store
+            .read_all(Position::START, &Filter::all(), 1000)
+            .await
+            .unwrap();
+        if all.len() >= expected || std::time::Instant::now() > deadline {
+            break all;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!(all.len(), expected);
     let tokens_listed = shared.list().await.unwrap();
     assert_eq!(tokens_listed.len(), 2 * ROUNDS);

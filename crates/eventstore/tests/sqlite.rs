@@ -606,3 +606,130 @@ async fn harness_kill_replaces_every_pooled_connection() {
     drop(conns);
     h.cleanup().await;
 }
+
+/// A caller's own write transaction (`begin_write`, what API tokens use): its rows and its appends
+/// commit together or, dropped, not at all; it holds the writer queue, so an append elsewhere in
+/// the process waits and is numbered after it; its commit wakes this process's subscribers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_transaction_commits_rows_and_events_together() {
+    use std::time::Duration;
+
+    use eventstore::sqlite::testing::{remove_store_files, temp_store_path};
+    use eventstore::{
+        EventStore, ExpectedVersion, Filter, NewEvent, SqliteEventStore, SqliteStoreOptions,
+    };
+    use futures::StreamExt;
+    use serde_json::json;
+
+    let path = temp_store_path();
+    // Subscribers poll only once a minute: an event seen sooner came by the commit's wake-up.
+    let store = SqliteEventStore::open(&path, 4)
+        .await
+        .unwrap()
+        .with_options(SqliteStoreOptions {
+            poll_interval: Duration::from_secs(60),
+            ..SqliteStoreOptions::default()
+        });
+    sqlx::query("CREATE TABLE side (k TEXT PRIMARY KEY)")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let count = |sql: &'static str| {
+        let pool = store.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+
+    {
+        let mut write = store.begin_write().await.unwrap();
+        sqlx::query("INSERT INTO side VALUES ('lost')")
+            .execute(write.conn())
+            .await
+            .unwrap();
+        write
+            .append(
+                "thing-1",
+                ExpectedVersion::NoStream,
+                vec![NewEvent::new("Lost", json!({}))],
+            )
+            .await
+            .unwrap();
+        // Dropped without commit.
+    }
+    assert_eq!(count("SELECT count(*) FROM side").await, 0);
+    assert_eq!(count("SELECT count(*) FROM events").await, 0);
+
+    let mut write = store.begin_write().await.unwrap();
+    sqlx::query("INSERT INTO side VALUES ('kept')")
+        .execute(write.conn())
+        .await
+        .unwrap();
+    let mine = write
+        .append(
+            "thing-1",
+            ExpectedVersion::NoStream,
+            vec![NewEvent::new("Kept", json!({}))],
+        )
+        .await
+        .unwrap();
+    let other = tokio::spawn({
+        let store = store.clone();
+        async move {
+            store
+                .append(
+                    "thing-2",
+                    ExpectedVersion::NoStream,
+                    vec![NewEvent::new("After", json!({}))],
+                )
+                .await
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        !other.is_finished(),
+        "an append slipped past the open write"
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM events").await,
+        0,
+        "not committed yet"
+    );
+    write.commit().await.unwrap();
+    let after = other.await.unwrap().unwrap();
+    assert_eq!(mine.events[0].position.prepare, 1);
+    assert_eq!(after.events[0].position.prepare, 2);
+    assert_eq!(count("SELECT count(*) FROM side").await, 1);
+
+    // A subscriber already waiting (caught up) receives what a write commits at once.
+    let mut sub = store.subscribe_all(after.events[0].position, Filter::all());
+    let next =
+        tokio::spawn(
+            async move { tokio::time::timeout(Duration::from_secs(10), sub.next()).await },
+        );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut write = store.begin_write().await.unwrap();
+    write
+        .append(
+            "thing-3",
+            ExpectedVersion::NoStream,
+            vec![NewEvent::new("Woken", json!({}))],
+        )
+        .await
+        .unwrap();
+    write.commit().await.unwrap();
+    let woken = next
+        .await
+        .unwrap()
+        .expect("woken by the commit, not by a poll")
+        .expect("an event")
+        .unwrap();
+    assert_eq!(woken.event_type, "Woken");
+    let report = store.verify().await.unwrap();
+    assert!(report.is_ok(), "{:?}", report.mismatches);
+    store.pool().close().await;
+    remove_store_files(&path);
+}

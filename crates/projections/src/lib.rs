@@ -6,11 +6,14 @@
 //! across processes, halts a projection on a poison event, and can rebuild a projection into fresh
 //! tables and swap them in.
 //!
-//! - Run: [`Projectors::start`] with [`all`] (or [`Runner`] for one projection).
-//! - Read-your-writes: [`wait_for`] or a shared [`Waiter`].
-//! - Operate: [`statuses`], [`lag`], [`resume`], [`rebuild`].
+//! - Run: [`Projectors::start`] with [`all`] (or [`Runner`] for one projection); on either
+//!   backend, [`AnyProjectors::start`].
+//! - Read-your-writes: [`wait_for`] or a shared [`Waiter`] ([`Waiter::start_for`] on either backend).
+//! - Operate: [`statuses`], [`lag`], [`resume`], [`rebuild`]; on either backend [`statuses_in`],
+//!   [`lag_in`], [`resume_in`].
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+mod any;
 mod dyn_projection;
 mod error;
 pub mod ledger;
@@ -26,6 +29,7 @@ mod store;
 pub mod timeline;
 mod wait;
 
+pub use any::{AnyProjectors, lag_in, projection_names, resume_in, statuses_in};
 pub use dyn_projection::{AnyProjection, SharedProjection, shared};
 pub use error::RuntimeError;
 pub use ledger::LedgerProjection;

@@ -1,19 +1,41 @@
-//! Command-line interface: flags, environment, and the help text users read.
+//! Command-line interface: flags, environment, and the help text users read; and which store
+//! (backend and file or server) the flags select.
+
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
+use eventstore::{Backend, Location};
 
-pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+/// The data directory when neither --data-dir nor TAIZHANG_DATA_DIR is given: relative to the
+/// working directory, so that `taizhang serve` in an empty folder just works.
+pub const DEFAULT_DATA_DIR: &str = "taizhang-data";
+
+/// The SQLite store's file name inside the data directory.
+pub const STORE_FILE: &str = "taizhang.sqlite3";
 
 /// taizhang (台账): an append-only, tamper-evident ledger of a county's investment projects.
 ///
-/// Every change is an event in PostgreSQL; nothing is ever updated or deleted. Configure the
-/// database with --database-url or DATABASE_URL.
+/// Every change is an event; nothing is ever updated or deleted. Without DATABASE_URL the ledger
+/// lives in an embedded SQLite file, DATA_DIR/taizhang.sqlite3 (--data-dir or TAIZHANG_DATA_DIR,
+/// default ./taizhang-data, created if missing); DATABASE_URL=postgres://… puts it in PostgreSQL.
 #[derive(Debug, Parser)]
 #[command(name = "taizhang", version)]
 pub struct Cli {
-    /// PostgreSQL connection URL.
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
-    pub database_url: String,
+    /// Where the store lives: postgres://…, postgresql://… (PostgreSQL) or sqlite://PATH (a SQLite
+    /// file). When unset, the SQLite file taizhang.sqlite3 in --data-dir.
+    // hide_env_values: `--help` must not print a password from the environment.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<String>,
+
+    /// Directory of the embedded SQLite store (taizhang.sqlite3), used when no DATABASE_URL is
+    /// set; created if missing. Relative paths start at the working directory.
+    #[arg(
+        long,
+        env = "TAIZHANG_DATA_DIR",
+        default_value = DEFAULT_DATA_DIR,
+        global = true
+    )]
+    pub data_dir: PathBuf,
 
     /// Seconds to keep trying to reach the database before giving up.
     #[arg(
@@ -36,6 +58,110 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The store these flags select (see [`resolve_store`]).
+    pub fn store(&self) -> Result<StoreTarget, ConfigError> {
+        resolve_store(self.database_url.as_deref(), &self.data_dir)
+    }
+}
+
+/// A store location that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("DATABASE_URL is not usable: {0}")]
+    Url(#[source] eventstore::StoreError),
+
+    #[error("cannot create the data directory {} (无法创建数据目录): {source}", dir.display())]
+    DataDir {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error(
+        "the data directory {} cannot be written into a sqlite:// URL (it must be UTF-8 without \
+         '?'); choose another --data-dir or set DATABASE_URL=sqlite://PATH",
+        dir.display()
+    )]
+    DataDirPath { dir: PathBuf },
+}
+
+/// Where the store is, and why there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreTarget {
+    /// The URL handed to the store (and to `serve`): DATABASE_URL as given, or
+    /// `sqlite://<absolute data dir>/taizhang.sqlite3`.
+    pub url: String,
+    pub location: Location,
+    /// True when the data directory chose the store (no DATABASE_URL).
+    pub from_data_dir: bool,
+}
+
+impl StoreTarget {
+    pub fn backend(&self) -> Backend {
+        self.location.backend()
+    }
+
+    /// What is opened, for people: the SQLite file, or the PostgreSQL URL without its password.
+    pub fn describe(&self) -> String {
+        match &self.location {
+            Location::Sqlite { path } => format!("sqlite file {}", path.display()),
+            Location::Postgres { url } => format!("postgresql at {}", redact(url)),
+        }
+    }
+}
+
+/// The store the configuration selects: DATABASE_URL when set (postgres://, postgresql:// or
+/// sqlite://PATH; any other scheme is refused), else the SQLite file `taizhang.sqlite3` in
+/// `data_dir`, which is created if missing. The data directory is made absolute (against the
+/// working directory) so that logs name the file unambiguously and a server that changes its
+/// directory later still opens the same file.
+pub fn resolve_store(
+    database_url: Option<&str>,
+    data_dir: &Path,
+) -> Result<StoreTarget, ConfigError> {
+    if let Some(url) = database_url.filter(|u| !u.trim().is_empty()) {
+        let location = Location::parse(url).map_err(ConfigError::Url)?;
+        return Ok(StoreTarget {
+            url: url.to_owned(),
+            location,
+            from_data_dir: false,
+        });
+    }
+    std::fs::create_dir_all(data_dir).map_err(|source| ConfigError::DataDir {
+        dir: data_dir.to_owned(),
+        source,
+    })?;
+    let dir = std::path::absolute(data_dir).map_err(|source| ConfigError::DataDir {
+        dir: data_dir.to_owned(),
+        source,
+    })?;
+    let file = dir.join(STORE_FILE);
+    let url = match file.to_str() {
+        Some(text) if !text.contains('?') => format!("sqlite://{text}"),
+        _ => return Err(ConfigError::DataDirPath { dir }),
+    };
+    Ok(StoreTarget {
+        url,
+        location: Location::Sqlite { path: file },
+        from_data_dir: true,
+    })
+}
+
+/// The URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,4 +260,70 @@ pub enum Command {
         #[arg(long)]
         output: Option<std::path::PathBuf>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+    }
+
+    #[test]
+    fn database_url_wins_over_the_data_dir() {
+        let dir = std::env::temp_dir().join(format!("tz-cli-{}", uuid::Uuid::new_v4()));
+        let pg = resolve_store(Some("postgres://u:pw@db:5432/tz"), &dir).expect("postgres");
+        assert_eq!(pg.backend(), Backend::Postgres);
+        assert_eq!(pg.url, "postgres://u:pw@db:5432/tz");
+        assert_eq!(pg.describe(), "postgresql at postgres://u:***@db:5432/tz");
+        assert!(
+            !dir.exists(),
+            "no data directory made when DATABASE_URL is set"
+        );
+
+        let lite = resolve_store(Some("sqlite:///var/t.sqlite3"), &dir).expect("sqlite");
+        assert_eq!(lite.describe(), "sqlite file /var/t.sqlite3");
+        assert!(!lite.from_data_dir);
+
+        let err = resolve_store(Some("mysql://h/db"), &dir).expect_err("mysql");
+        assert!(
+            err.to_string()
+                .contains("postgres://, postgresql:// or sqlite://"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn without_database_url_the_data_dir_holds_a_sqlite_file() {
+        let dir = std::env::temp_dir()
+            .join(format!("tz-cli-{}", uuid::Uuid::new_v4()))
+            .join("nested");
+        for unset in [None, Some(""), Some("  ")] {
+            let target = resolve_store(unset, &dir).expect("data dir");
+            assert!(dir.is_dir(), "created");
+            assert!(target.from_data_dir);
+            let file = dir.join(STORE_FILE);
+            assert_eq!(target.url, format!("sqlite://{}", file.display()));
+            assert_eq!(target.location, Location::Sqlite { path: file.clone() });
+            // The URL selects the same file when handed on (to `serve`).
+            assert_eq!(
+                Location::parse(&target.url).ok(),
+                Some(target.location.clone())
+            );
+        }
+        let _ = std::fs::remove_dir_all(dir.parent().expect("parent"));
+
+        // A data directory below a file cannot be created: the error names it.
+        let blocker = std::env::temp_dir().join(format!("tz-cli-{}", uuid::Uuid::new_v4()));
+        std::fs::write(&blocker, b"").expect("file");
+        let below = blocker.join("data");
+        let err = resolve_store(None, &below)
+            .expect_err("below a file")
+            .to_string();
+        assert!(err.contains(&below.display().to_string()), "{err}");
+        let _ = std::fs::remove_file(&blocker);
+    }
 }

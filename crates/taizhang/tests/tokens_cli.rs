@@ -1,10 +1,58 @@
 //! `taizhang tokens` end to end through the binary: create → list → revoke, with the printed token
-//! checked against the token store before and after.
+//! checked against the token store before and after, on PostgreSQL and on the embedded SQLite
+//! store of a data directory.
 
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use auth::{PgTokens, Role, Secret};
+use auth::{PgTokens, Role, Secret, Tokens};
 use eventstore::postgres::testing::TestDatabase;
+use eventstore::{AnyEventStore, SqliteEventStore};
+
+/// Where the binary keeps its store in a test.
+enum Target {
+    Pg(TestDatabase),
+    /// A data directory (no DATABASE_URL), removed at the end.
+    Dir(PathBuf),
+}
+
+impl Target {
+    fn run(&self, args: &[&str]) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_taizhang"));
+        command
+            .env_remove("DATABASE_URL")
+            .env_remove("TAIZHANG_DATA_DIR")
+            .env("RUST_LOG", "warn")
+            .env("USER", "tester");
+        match self {
+            Target::Pg(db) => command.env("DATABASE_URL", &db.url),
+            Target::Dir(dir) => command.arg("--data-dir").arg(dir),
+        };
+        command.args(args).output().expect("run taizhang")
+    }
+
+    /// The token store the binary writes, opened by the test itself.
+    async fn tokens(&self) -> Tokens {
+        match self {
+            Target::Pg(db) => Tokens::Postgres(PgTokens::new(db.pool(2).await)),
+            Target::Dir(dir) => {
+                let store = SqliteEventStore::open(dir.join("taizhang.sqlite3"), 2)
+                    .await
+                    .unwrap();
+                Tokens::for_store(&AnyEventStore::Sqlite(store))
+            }
+        }
+    }
+
+    async fn finish(self) {
+        match self {
+            Target::Pg(db) => db.drop_database().await,
+            Target::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+    }
+}
 
 fn taizhang(db: &TestDatabase, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_taizhang"))
@@ -55,25 +103,32 @@ fn help_explains_tokens() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_list_revoke() {
-    let db = TestDatabase::migrated().await;
-    let tokens = PgTokens::new(db.pool(2).await);
+    create_list_revoke_on(Target::Pg(TestDatabase::migrated().await)).await;
+}
 
-    let out = taizhang(&db, &["tokens", "list"]);
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_list_revoke_on_sqlite() {
+    let dir = std::env::temp_dir().join(format!("tz-tokens-{}", uuid::Uuid::new_v4()));
+    create_list_revoke_on(Target::Dir(dir)).await;
+}
+
+async fn create_list_revoke_on(db: Target) {
+    // `tokens list` first: on a fresh data directory it also makes (and migrates) the store.
+
+    let out = db.run(&["tokens", "list"]);
     assert!(out.status.success(), "{out:?}");
     assert!(stdout(&out).contains("no tokens yet"), "{}", stdout(&out));
+    let tokens = db.tokens().await;
 
     // First run: an admin token. stdout carries the token alone.
-    let out = taizhang(
-        &db,
-        &[
-            "tokens",
-            "create",
-            "--name",
-            "系统管理员",
-            "--role",
-            "admin",
-        ],
-    );
+    let out = db.run(&[
+        "tokens",
+        "create",
+        "--name",
+        "系统管理员",
+        "--role",
+        "admin",
+    ]);
     assert!(out.status.success(), "{out:?}");
     let admin = Secret::new(stdout(&out).trim());
     assert!(admin.is_well_formed(), "{}", stdout(&out));
@@ -86,23 +141,20 @@ async fn create_list_revoke() {
     assert_eq!(who.role, Role::Admin);
     assert_eq!(who.name, "系统管理员");
 
-    let out = taizhang(
-        &db,
-        &[
-            "tokens",
-            "create",
-            "--name",
-            "城关镇 张三",
-            "--role",
-            "editor",
-            "--unit",
-            "chengguan",
-            "--unit",
-            "dev-zone",
-            "--expires-in",
-            "2w",
-        ],
-    );
+    let out = db.run(&[
+        "tokens",
+        "create",
+        "--name",
+        "城关镇 张三",
+        "--role",
+        "editor",
+        "--unit",
+        "chengguan",
+        "--unit",
+        "dev-zone",
+        "--expires-in",
+        "2w",
+    ]);
     assert!(out.status.success(), "{out:?}");
     let editor = Secret::new(stdout(&out).trim());
     let who = tokens.authenticate(Some(&editor), None).await.unwrap();
@@ -111,7 +163,7 @@ async fn create_list_revoke() {
         ["chengguan", "dev-zone"]
     );
 
-    let out = taizhang(&db, &["tokens", "list"]);
+    let out = db.run(&["tokens", "list"]);
     assert!(out.status.success(), "{out:?}");
     let listed = stdout(&out);
     let editor_id = who.token_id.to_string();
@@ -126,27 +178,24 @@ async fn create_list_revoke() {
         assert!(!listed.contains(&secret.expose()[3..]));
     }
 
-    let out = taizhang(&db, &["tokens", "revoke", &editor_id]);
+    let out = db.run(&["tokens", "revoke", &editor_id]);
     assert!(out.status.success(), "{out:?}");
     assert!(stdout(&out).contains("revoked token"), "{}", stdout(&out));
     // At once: the very next lookup refuses it.
     assert!(tokens.authenticate(Some(&editor), None).await.is_err());
     assert!(tokens.authenticate(Some(&admin), None).await.is_ok());
-    let listed = stdout(&taizhang(&db, &["tokens", "list"]));
+    let listed = stdout(&db.run(&["tokens", "list"]));
     assert!(listed.contains(" revoked "), "{listed}");
     assert!(listed.contains("revoked by cli:tester"), "{listed}");
 
     // Twice, or an unknown id: a clear error and exit code 2.
-    let out = taizhang(&db, &["tokens", "revoke", &editor_id]);
+    let out = db.run(&["tokens", "revoke", &editor_id]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(stderr(&out).contains("already revoked"), "{}", stderr(&out));
-    let out = taizhang(
-        &db,
-        &["tokens", "revoke", "00000000-0000-0000-0000-000000000000"],
-    );
+    let out = db.run(&["tokens", "revoke", "00000000-0000-0000-0000-000000000000"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(stderr(&out).contains("no token"), "{}", stderr(&out));
-    db.drop_database().await;
+    db.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

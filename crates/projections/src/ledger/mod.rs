@@ -56,6 +56,30 @@ impl LedgerProjection {
             prior_year_refreshed: Arc::new(Mutex::new(None)),
         }
     }
+
+    /// Today in the county and the years `after_catch_up` refreshes now: this year every time,
+    /// last year too when PRIOR_YEAR_REFRESH_EVERY has passed since it last was (the same cadence
+    /// on both backends).
+    pub(crate) fn refresh_years(&self) -> (Date, Vec<i32>) {
+        let today = county_today(&self.clock);
+        let prior_due = {
+            let mut last = self
+                .prior_year_refreshed
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let due = last.is_none_or(|at| at.elapsed() >= PRIOR_YEAR_REFRESH_EVERY);
+            if due {
+                *last = Some(Instant::now());
+            }
+            due
+        };
+        let years = if prior_due {
+            vec![today.year() - 1, today.year()]
+        } else {
+            vec![today.year()]
+        };
+        (today, years)
+    }
 }
 
 impl std::fmt::Debug for LedgerProjection {
@@ -112,23 +136,7 @@ impl Projection for LedgerProjection {
     }
 
     async fn after_catch_up(&self, conn: &mut PgConnection) -> Result<(), ProjectionError> {
-        let today = county_today(&self.clock);
-        let prior_due = {
-            let mut last = self
-                .prior_year_refreshed
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            let due = last.is_none_or(|at| at.elapsed() >= PRIOR_YEAR_REFRESH_EVERY);
-            if due {
-                *last = Some(Instant::now());
-            }
-            due
-        };
-        let years = if prior_due {
-            vec![today.year() - 1, today.year()]
-        } else {
-            vec![today.year()]
-        };
+        let (today, years) = self.refresh_years();
         // JIT compiles these large queries for longer than they run (migration 0103); LOCAL
         // keeps the setting to this batch transaction.
         sqlx::query("SET LOCAL jit = off")

@@ -4,13 +4,16 @@
 //!
 //! What differs from PostgreSQL (docs/sqlite.md): one active runner per projection is a lease row
 //! (`projection_leases`) instead of an advisory lock; batches run in `BEGIN IMMEDIATE`, which holds
-//! the file's write lock, so the lease check, the writes and the checkpoint commit together. What
-//! is missing: the metric functions (the ledger skips its after-catch-up refresh here, so lights,
-//! year-to-date investment, deadline flags, target progress and ranking are not computed), the
-//! API and `serve` on SQLite. Rebuild: [`rebuild`] (fresh tables, swapped in by renaming).
+//! the file's write lock, so the lease check, the writes and the checkpoint commit together. The
+//! metric functions are SQLite queries of their own ([`metrics`]), which the ledger's
+//! after-catch-up refresh runs as PostgreSQL's does. Rebuild: [`rebuild`] (fresh tables, swapped in
+//! by renaming).
 
+pub mod metrics;
+mod progress;
 mod rebuild;
 mod runtime;
+mod supervisor;
 mod tables;
 
 use std::sync::Arc;
@@ -21,10 +24,13 @@ use sqlx::SqliteConnection;
 
 use crate::{LedgerProjection, ProjectionError, TimelineProjection};
 
+pub(crate) use progress::progress_of;
 pub use rebuild::rebuild;
 pub use runtime::{
-    SqliteRunner, SqliteRunnerOptions, Step, lag, resume, status, statuses, wait_for,
+    SqliteRunner, SqliteRunnerOptions, Step, lag, progress_signal, resume, status, statuses,
+    wait_for,
 };
+pub use supervisor::SqliteProjectors;
 pub use tables::{PREFIX, SqliteTables, normalize_decimal};
 
 /// A read model fed from $all on SQLite. Implemented by the ledger and the timeline with the same
@@ -43,6 +49,17 @@ pub trait SqliteProjection: Send + Sync + 'static {
         prefix: &'a str,
         events: &'a [RecordedEvent],
     ) -> BoxFuture<'a, Result<(), ProjectionError>>;
+
+    /// Runs after a batch that caught up with $all (and, about once a minute, when idle), inside
+    /// the runner's transaction, on the tables named `prefix` + table: figures that depend on
+    /// today's date. Default: nothing.
+    fn after_catch_up_sqlite<'a>(
+        &'a self,
+        _conn: &'a mut SqliteConnection,
+        _prefix: &'a str,
+    ) -> BoxFuture<'a, Result<(), ProjectionError>> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// A SQLite projection behind a pointer, as the runner holds it.
@@ -57,11 +74,6 @@ impl SqliteProjection for LedgerProjection {
         crate::Projection::tables(self)
     }
 
-    // No after-catch-up refresh on SQLite: on PostgreSQL it calls `reporting.refresh_current`
-    // (0101_reporting_metrics.sql), which has no SQLite counterpart yet (docs/sqlite.md). The
-    // date-dependent columns (lights, ytd_investment_yuan, due_soon, overdue) keep their defaults
-    // and target_progress / unit_ranking stay empty, rather than being computed some other way
-    // that could disagree with PostgreSQL.
     fn apply_sqlite<'a>(
         &'a self,
         conn: &'a mut SqliteConnection,
@@ -71,6 +83,22 @@ impl SqliteProjection for LedgerProjection {
         Box::pin(async move {
             let mut tables = SqliteTables::new(conn, prefix);
             crate::ledger::apply_events(&mut tables, events).await
+        })
+    }
+
+    // PostgreSQL's after_catch_up with the SQLite queries of `metrics` (the same years: this one
+    // every time, last year at most every PRIOR_YEAR_REFRESH_EVERY).
+    fn after_catch_up_sqlite<'a>(
+        &'a self,
+        conn: &'a mut SqliteConnection,
+        prefix: &'a str,
+    ) -> BoxFuture<'a, Result<(), ProjectionError>> {
+        Box::pin(async move {
+            let (today, years) = self.refresh_years();
+            for year in years {
+                metrics::refresh_current(conn, prefix, year, today).await?;
+            }
+            Ok(())
         })
     }
 }

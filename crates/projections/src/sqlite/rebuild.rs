@@ -146,6 +146,17 @@ pub async fn rebuild(
         position = last.position;
         applied += events.len();
     }
+    // Today's figures into the fresh tables before they go live, as the runner would after
+    // catching up (PostgreSQL's rebuild calls after_catch_up the same way).
+    projection
+        .after_catch_up_sqlite(&mut tx, &fresh)
+        .await
+        .map_err(|e| {
+            invalid(
+                name,
+                format!("after_catch_up failed after rebuild: {}", e.message),
+            )
+        })?;
     let mut indexes = Vec::new();
     for table in tables {
         indexes.extend(definition(&mut tx, &format!("{PREFIX}{table}")).await?.1);

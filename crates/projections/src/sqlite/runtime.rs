@@ -9,6 +9,7 @@
 //! over) finds out at its next batch and stands by; it cannot commit a batch on a stale
 //! checkpoint, because the checkpoint is read again under the write lock.
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use eventstore::sqlite::{load_checkpoint, save_checkpoint};
@@ -74,7 +75,14 @@ pub struct SqliteRunner {
     store: SqliteEventStore,
     projection: SharedSqliteProjection,
     options: SqliteRunnerOptions,
+    /// When `after_catch_up_sqlite` last ran (see [`REFRESH_EVERY`]).
+    refreshed_at: std::sync::Mutex<Option<Instant>>,
 }
+
+/// How often an idle runner runs the projection's `after_catch_up_sqlite` without new events, so
+/// that figures depending on today's date follow the calendar (PostgreSQL's default
+/// `refresh_interval`). A batch that catches up always runs it.
+const REFRESH_EVERY: Duration = Duration::from_secs(60);
 
 fn now_micros() -> i64 {
     eventstore::verify::micros(OffsetDateTime::now_utc())
@@ -92,6 +100,21 @@ fn to_i64(value: u64, what: &str) -> Result<i64, RuntimeError> {
 
 const STATUS: &str = "reporting_projection_status";
 
+/// Bumped after a SQLite runner of this process commits a batch or a halt. SQLite has no
+/// LISTEN/NOTIFY: waiters in this process ([`crate::Waiter::start_for`]) wake on this at once;
+/// commits of other processes on the same file are found by the waiters' polling.
+static PROGRESS: LazyLock<watch::Sender<u64>> = LazyLock::new(|| watch::channel(0).0);
+
+/// A receiver of the process-wide progress signal of SQLite runners (see [`PROGRESS`]): it
+/// changes after any SQLite runner of this process commits a batch or a halt, on any file.
+pub fn progress_signal() -> watch::Receiver<u64> {
+    PROGRESS.subscribe()
+}
+
+fn signal_progress() {
+    PROGRESS.send_modify(|n| *n = n.wrapping_add(1));
+}
+
 impl SqliteRunner {
     pub fn new(
         store: SqliteEventStore,
@@ -102,7 +125,64 @@ impl SqliteRunner {
             store,
             projection,
             options,
+            refreshed_at: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Runs the projection's `after_catch_up_sqlite` in a savepoint of `tx`; an error rolls the
+    /// savepoint back (the batch stays) and is returned for [`Self::halt_after_refresh`].
+    async fn refresh(&self, tx: &mut SqliteConnection) -> Result<Option<String>, RuntimeError> {
+        *self
+            .refreshed_at
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Instant::now());
+        sqlx::query("SAVEPOINT after_catch_up")
+            .execute(&mut *tx)
+            .await?;
+        match self.projection.after_catch_up_sqlite(tx, PREFIX).await {
+            Ok(()) => {
+                sqlx::query("RELEASE SAVEPOINT after_catch_up")
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(None)
+            }
+            Err(error) => {
+                sqlx::query("ROLLBACK TO SAVEPOINT after_catch_up")
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("RELEASE SAVEPOINT after_catch_up")
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(Some(error.message))
+            }
+        }
+    }
+
+    fn refresh_due(&self) -> bool {
+        self.refreshed_at
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .is_none_or(|at| at.elapsed() >= REFRESH_EVERY)
+    }
+
+    /// A failed refresh halts the projection visibly, as on PostgreSQL (the batch before it is
+    /// committed).
+    async fn halt_after_refresh(&self, message: String) -> Result<Step, RuntimeError> {
+        let name = self.projection.name();
+        let message = format!("after_catch_up failed: {message}");
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {STATUS} SET state = 'halted', error = ?2, error_event_id = NULL, \
+             error_position_commit = NULL, error_position_prepare = NULL, updated_at = ?3 \
+             WHERE projection = ?1"
+        )))
+        .bind(name)
+        .bind(&message)
+        .bind(now_text())
+        .execute(self.store.pool())
+        .await?;
+        signal_progress();
+        tracing::error!(projection = name, error = %message, "projection halted: its refresh failed; fix the cause, then resume it");
+        Ok(Step::Halted)
     }
 
     /// Reads one batch after the checkpoint and, as the lease holder, applies it and commits it
@@ -135,12 +215,27 @@ impl SqliteRunner {
             return Ok(Step::Applied(0));
         }
         let Some(last) = events.last() else {
+            // Idle: refresh now and then, as the figures depend on the date.
+            let failed = if self.refresh_due() {
+                self.refresh(&mut tx).await?
+            } else {
+                None
+            };
             record_progress(&mut tx, name, &self.options.holder, from, None, 0).await?;
             tx.commit().await?;
+            if let Some(message) = failed {
+                return self.halt_after_refresh(message).await;
+            }
             return Ok(Step::CaughtUp);
         };
         match self.projection.apply_sqlite(&mut tx, PREFIX, &events).await {
             Ok(()) => {
+                // Caught up (a short batch): refresh in the batch's transaction, as PostgreSQL does.
+                let failed = if events.len() < self.options.batch_size {
+                    self.refresh(&mut tx).await?
+                } else {
+                    None
+                };
                 save_checkpoint(&mut tx, name, last.position).await?;
                 record_progress(
                     &mut tx,
@@ -152,6 +247,10 @@ impl SqliteRunner {
                 )
                 .await?;
                 tx.commit().await?;
+                signal_progress();
+                if let Some(message) = failed {
+                    return self.halt_after_refresh(message).await;
+                }
                 Ok(Step::Applied(events.len()))
             }
             Err(error) => {
@@ -252,6 +351,8 @@ impl SqliteRunner {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        // Waiters for this projection return Halted now rather than at their next poll.
+        signal_progress();
         tracing::error!(
             projection = name,
             event_id = ?event_id,
@@ -503,38 +604,15 @@ pub async fn status(
 }
 
 /// Waits until each of `projections` has applied everything up to `position` (read-your-writes
-/// after an append), one of them is halted before it, or `timeout` passes.
+/// after an append), one of them is halted before it, or `timeout` passes. The same wait as on
+/// PostgreSQL ([`crate::Waiter::start_for`]): woken by this process's runners, polling for others.
 pub async fn wait_for(
     pool: &SqlitePool,
     projections: &[&str],
     position: Position,
     timeout: Duration,
 ) -> Result<WaitOutcome, RuntimeError> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let mut behind = Vec::new();
-        let mut conn = pool.acquire().await?;
-        for &projection in projections {
-            let at = load_checkpoint(&mut conn, projection)
-                .await?
-                .unwrap_or(Position::START);
-            if at < position {
-                if is_halted(&mut conn, projection).await? {
-                    return Ok(WaitOutcome::Halted {
-                        projection: projection.to_owned(),
-                    });
-                }
-                behind.push(projection.to_owned());
-            }
-        }
-        drop(conn);
-        if behind.is_empty() {
-            return Ok(WaitOutcome::Reached);
-        }
-        if Instant::now() >= deadline {
-            return Ok(WaitOutcome::TimedOut { behind });
-        }
-        // SQLite has no notifications across processes: poll, briefly.
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    crate::Waiter::start_for(eventstore::Database::Sqlite(pool.clone()))
+        .wait_for(crate::Which::Named(projections), position, timeout)
+        .await
 }

@@ -1,17 +1,37 @@
 //! `taizhang demo` and `taizhang serve --demo`: seed the demo county through the real command path.
 
+use std::future::Future;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use commands::CommandHandler;
-use eventstore::PgEventStore;
+use eventstore::{AnyEventStore, EventStore, PgEventStore, StoreError};
 
 /// The actor the demo county's events are recorded under.
 const DEMO_ACTOR: &str = "演示数据 (taizhang demo)";
 
+/// A store that applies its own migrations: seeding migrates first, so that `taizhang demo` works
+/// on a fresh database or data directory. (Migrating is not part of `EventStore`: it is the
+/// backend's own business.)
+pub trait MigratingStore: EventStore {
+    fn apply_migrations(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+impl MigratingStore for PgEventStore {
+    fn apply_migrations(&self) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.migrate()
+    }
+}
+
+impl MigratingStore for AnyEventStore {
+    fn apply_migrations(&self) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.migrate()
+    }
+}
+
 /// Seeds the demo county (idempotent: a second run writes nothing) after migrating.
-pub async fn seed(store: &PgEventStore) -> anyhow::Result<demo::Summary> {
-    store.migrate().await.context("migration failed")?;
+pub async fn seed<S: MigratingStore>(store: &S) -> anyhow::Result<demo::Summary> {
+    store.apply_migrations().await.context("migration failed")?;
     let today = commands::county_today();
     let handler = CommandHandler::new(store.clone()).with_today(move || today);
     let summary = demo::seed(&handler, today, DEMO_ACTOR)
@@ -36,7 +56,7 @@ pub fn describe(summary: &demo::Summary) -> String {
     }
 }
 
-pub async fn run(store: &PgEventStore) -> anyhow::Result<ExitCode> {
+pub async fn run(store: &AnyEventStore) -> anyhow::Result<ExitCode> {
     let summary = seed(store).await?;
     println!("{}", describe(&summary));
     println!(

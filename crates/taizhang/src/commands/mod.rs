@@ -18,34 +18,41 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use eventstore::PgEventStore;
+use eventstore::{AnyEventStore, Location, PgEventStore};
 use sqlx::postgres::PgPoolOptions;
 
-use crate::cli::{Cli, Command};
+/// `serve` names the database in its messages without the password.
+pub(crate) use crate::cli::redact;
+use crate::cli::{Cli, Command, StoreTarget};
 
 /// Exit code when the command itself failed (as opposed to verify finding a mismatch).
 pub const EXIT_ERROR: u8 = 2;
 
+/// Connections per command: enough for export's reads beside a verify, small enough not to
+/// crowd a server that shares the database.
+const POOL_SIZE: u32 = 4;
+
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    // These manage their own connection (or need none).
+    // These need no store.
     match cli.command {
         Command::Schema { output } => return schema::run(output.as_deref()),
-        Command::Serve(args) => return serve::run(cli.database_url, *args).await,
         Command::Healthcheck(args) => return Ok(healthcheck::run(&args)),
         _ => {}
     }
-    let pool = PgPoolOptions::new()
-        .max_connections(4)
-        .acquire_timeout(Duration::from_secs(cli.connect_timeout))
-        .connect(&cli.database_url)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot connect to PostgreSQL at {} (set --database-url or DATABASE_URL)",
-                redact(&cli.database_url)
-            )
-        })?;
-    let store = PgEventStore::new(pool);
+    let target = cli.store()?;
+    tracing::info!(
+        backend = target.backend().name(),
+        store = %target.describe(),
+        from_data_dir = target.from_data_dir,
+        "event store"
+    );
+    if let Command::Serve(args) = cli.command {
+        // The server opens the store itself (and logs it again with its own settings).
+        return serve::run(target.url, *args).await;
+    }
+    // One line for people at a terminal; stderr, because stdout may be an export or a token.
+    eprintln!("{}", store_line(&target));
+    let store = open(&target, Duration::from_secs(cli.connect_timeout)).await?;
     match cli.command {
         Command::Migrate => migrate::run(&store).await,
         Command::Verify => verify::run(&store).await,
@@ -53,7 +60,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo => demo::run(&store).await,
         Command::Projections { command } => projections::run(&store, command).await,
         Command::Tokens { command } => tokens::run(&store, command).await,
-        Command::Export { output } => export::run(&store, "postgresql", output.as_deref()).await,
+        Command::Export { output } => {
+            export::run(&store, store.backend().name(), output.as_deref()).await
+        }
         Command::Import { file } => import::run(&store, &file).await,
         Command::Schema { .. } | Command::Serve(_) | Command::Healthcheck(_) => {
             unreachable!("dispatched above")
@@ -61,28 +70,55 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The URL without its password, for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
+/// "store: …" with where the choice came from, so that a user who expected PostgreSQL sees at
+/// once that DATABASE_URL was not set.
+fn store_line(target: &StoreTarget) -> String {
+    if target.from_data_dir {
+        format!(
+            "store: {} (no DATABASE_URL; the data directory's embedded store) / 数据库: SQLite",
+            target.describe()
+        )
+    } else {
+        format!("store: {} (DATABASE_URL)", target.describe())
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn redacts_passwords() {
-        assert_eq!(
-            super::redact("postgres://u:secret@h/db"),
-            "postgres://u:***@h/db"
-        );
-        assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
+/// Opens the store `target` names. PostgreSQL keeps trying for `connect_timeout` (a database
+/// that is still starting, as under Docker Compose); a SQLite file is created if missing and
+/// migrated.
+async fn open(target: &StoreTarget, connect_timeout: Duration) -> anyhow::Result<AnyEventStore> {
+    match &target.location {
+        Location::Postgres { url } => {
+            let pool = PgPoolOptions::new()
+                .max_connections(POOL_SIZE)
+                .acquire_timeout(connect_timeout)
+                .connect(url)
+                .await
+                .with_context(|| {
+                    format!(
+                        "cannot connect to PostgreSQL at {} (set --database-url or DATABASE_URL)",
+                        redact(url)
+                    )
+                })?;
+            Ok(AnyEventStore::Postgres(PgEventStore::new(pool)))
+        }
+        Location::Sqlite { path } => {
+            let store = AnyEventStore::connect(&target.url, POOL_SIZE)
+                .await
+                .with_context(|| {
+                    format!(
+                        "cannot open the SQLite store file {} (set --data-dir, TAIZHANG_DATA_DIR \
+                         or DATABASE_URL; 无法打开 SQLite 数据库文件)",
+                        path.display()
+                    )
+                })?;
+            // The file belongs to whoever runs the binary: there is no privileged role to keep
+            // schema changes apart, so every command brings it up to date, and `verify` or
+            // `import` on a fresh data directory work without a `migrate` first.
+            store.migrate().await.with_context(|| {
+                format!("cannot migrate the SQLite store file {}", path.display())
+            })?;
+            Ok(store)
+        }
     }
 }

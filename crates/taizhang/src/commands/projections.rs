@@ -1,24 +1,26 @@
 //! `taizhang projections …`: run the projectors, show their status, resume a halted one, rebuild.
 
 use std::process::ExitCode;
+use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
-use eventstore::PgEventStore;
+use eventstore::{AnyEventStore, SqliteEventStore};
 use projections::{
-    Projectors, RebuildOptions, RebuildPhase, RebuildProgress, RunnerOptions, SharedProjection,
+    AnyProjectors, RebuildOptions, RebuildPhase, RebuildProgress, RunnerOptions, SharedProjection,
 };
 
 #[derive(Debug, Subcommand)]
 pub enum ProjectionsCommand {
     /// Run every projection in the foreground until Ctrl-C or SIGTERM.
     ///
-    /// Each projection is applied by one process at a time (a PostgreSQL advisory lock); start
-    /// this in several processes and the others stand by, taking over within seconds when the
-    /// active one dies.
+    /// Each projection is applied by one process at a time (a PostgreSQL advisory lock, or a
+    /// lease row on SQLite); start this in several processes and the others stand by, taking over
+    /// within seconds when the active one dies (on SQLite, once its lease expires).
     Run,
 
-    /// Show each projection's state, position, lag and error (reporting.projection_status).
+    /// Show each projection's state, position, lag and error (reporting.projection_status, or
+    /// reporting_projection_status on SQLite).
     Status,
 
     /// Let a halted projection retry from its checkpoint (after fixing what halted it).
@@ -30,24 +32,28 @@ pub enum ProjectionsCommand {
     /// Rebuild projections from the start of the log into fresh tables, then swap them in.
     ///
     /// The current tables keep serving reads and keep being updated until the swap, which is
-    /// atomic. Progress is printed while it runs. Rebuilding also clears a halt.
+    /// atomic. Progress is printed while it runs (on PostgreSQL; on SQLite when each is done).
+    /// Rebuilding also clears a halt.
     Rebuild {
         /// The projection to rebuild; all of them when omitted.
         name: Option<String>,
-        /// Events per read and transaction.
+        /// Events per read and transaction (PostgreSQL; SQLite replays in batches of its own).
         #[arg(long, default_value_t = 5_000)]
         batch_size: usize,
     },
 }
 
-pub async fn run(store: &PgEventStore, command: ProjectionsCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(store: &AnyEventStore, command: ProjectionsCommand) -> anyhow::Result<ExitCode> {
+    // The same names on both backends (projections' tests hold the two lists to it), so this list
+    // checks names for either.
     let registered = projections::all(projections::system_clock());
+    let db = store.database();
     match command {
-        ProjectionsCommand::Run => run_all(store, registered).await,
-        ProjectionsCommand::Status => status(store).await,
+        ProjectionsCommand::Run => run_all(store).await,
+        ProjectionsCommand::Status => status(&db).await,
         ProjectionsCommand::Resume { name } => {
             let projection = pick(&registered, &name)?;
-            if projections::resume(store.pool(), projection.name()).await? {
+            if projections::resume_in(&db, projection.name()).await? {
                 println!("{name}: resumed; its runner retries from its checkpoint within seconds");
             } else {
                 println!("{name}: not halted; nothing to do");
@@ -59,13 +65,18 @@ pub async fn run(store: &PgEventStore, command: ProjectionsCommand) -> anyhow::R
                 Some(name) => vec![pick(&registered, &name)?],
                 None => registered,
             };
-            let options = RebuildOptions {
-                batch_size,
-                ..RebuildOptions::default()
+            let done = match store {
+                AnyEventStore::Postgres(store) => {
+                    let options = RebuildOptions {
+                        batch_size,
+                        ..RebuildOptions::default()
+                    };
+                    projections::rebuild_all(store, &chosen, &options, print_progress)
+                        .await
+                        .context("rebuild failed; the live tables are unchanged")?
+                }
+                AnyEventStore::Sqlite(store) => rebuild_sqlite(store, &chosen).await?,
             };
-            let done = projections::rebuild_all(store, &chosen, &options, print_progress)
-                .await
-                .context("rebuild failed; the live tables are unchanged")?;
             for report in done {
                 println!(
                     "{}: rebuilt from {} events in {:.1} s ({:.0} events/s), now at {}",
@@ -79,6 +90,41 @@ pub async fn run(store: &PgEventStore, command: ProjectionsCommand) -> anyhow::R
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Rebuilds `chosen` on SQLite one after the other (each beside its live runner, swapped in by
+/// renaming; see `projections::sqlite::rebuild`), reporting as the PostgreSQL rebuild does.
+async fn rebuild_sqlite(
+    store: &SqliteEventStore,
+    chosen: &[SharedProjection],
+) -> anyhow::Result<Vec<RebuildProgress>> {
+    let sqlite = projections::sqlite::all(projections::system_clock());
+    let mut done = Vec::new();
+    for wanted in chosen {
+        let Some(projection) = sqlite.iter().find(|p| p.name() == wanted.name()) else {
+            bail!("projection {} has no SQLite implementation", wanted.name());
+        };
+        let started = Instant::now();
+        println!("{}: replaying", wanted.name());
+        let position = projections::sqlite::rebuild(store, projection.clone())
+            .await
+            .with_context(|| {
+                format!(
+                    "rebuild of {} failed; the live tables are unchanged",
+                    wanted.name()
+                )
+            })?;
+        done.push(RebuildProgress {
+            projection: wanted.name(),
+            phase: RebuildPhase::Done,
+            // A SQLite position is the event's number in $all (1, 2, 3, …, no gaps), and the
+            // rebuild replayed all of $all up to it.
+            events: position.commit,
+            position,
+            elapsed: started.elapsed(),
+        });
+    }
+    Ok(done)
 }
 
 fn pick(registered: &[SharedProjection], name: &str) -> anyhow::Result<SharedProjection> {
@@ -106,13 +152,10 @@ fn print_progress(p: &RebuildProgress) {
     );
 }
 
-async fn run_all(
-    store: &PgEventStore,
-    registered: Vec<SharedProjection>,
-) -> anyhow::Result<ExitCode> {
-    let names: Vec<&str> = registered.iter().map(|p| p.name()).collect();
-    tracing::info!(projections = ?names, "starting projectors");
-    let projectors = Projectors::start(store, registered, RunnerOptions::default())?;
+async fn run_all(store: &AnyEventStore) -> anyhow::Result<ExitCode> {
+    tracing::info!(projections = ?projections::projection_names(), backend = %store.backend(), "starting projectors");
+    let projectors =
+        AnyProjectors::start(store, projections::system_clock(), RunnerOptions::default())?;
     shutdown_signal().await?;
     tracing::info!("stopping projectors");
     projectors.shutdown().await;
@@ -137,8 +180,8 @@ async fn shutdown_signal() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn status(store: &PgEventStore) -> anyhow::Result<ExitCode> {
-    let rows = projections::statuses(store.pool()).await?;
+async fn status(db: &eventstore::Database) -> anyhow::Result<ExitCode> {
+    let rows = projections::statuses_in(db).await?;
     if rows.is_empty() {
         println!("no projection has run yet");
         return Ok(ExitCode::SUCCESS);

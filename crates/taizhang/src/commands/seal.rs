@@ -3,9 +3,9 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use eventstore::{EventStore, PgEventStore};
+use eventstore::EventStore;
 
-pub async fn run(store: &PgEventStore) -> anyhow::Result<ExitCode> {
+pub async fn run<S: EventStore>(store: &S) -> anyhow::Result<ExitCode> {
     match store.seal().await.context("sealing failed")? {
         Some(seal) => println!(
             "seal {} covers {} events from {} to {}; hash {}",

@@ -4,9 +4,9 @@
 
 use std::process::ExitCode;
 
-use auth::{NewToken, PgTokens, Role, TokenInfo};
+use auth::{NewToken, Role, TokenInfo, Tokens};
 use clap::{Args, Subcommand};
-use eventstore::PgEventStore;
+use eventstore::AnyEventStore;
 use time::OffsetDateTime;
 use time::macros::format_description;
 use uuid::Uuid;
@@ -71,8 +71,10 @@ pub struct CreateArgs {
     actor: Option<String>,
 }
 
-pub async fn run(store: &PgEventStore, command: TokensCommand) -> anyhow::Result<ExitCode> {
-    let tokens = PgTokens::new(store.pool().clone());
+pub async fn run(store: &AnyEventStore, command: TokensCommand) -> anyhow::Result<ExitCode> {
+    // In the store's own database, on either backend (on SQLite through the store's writer, so
+    // a token row and its `token-<id>` event commit together).
+    let tokens = Tokens::for_store(store);
     match command {
         TokensCommand::Create(args) => create(&tokens, args).await,
         TokensCommand::List => list(&tokens).await,
@@ -93,7 +95,7 @@ pub async fn run(store: &PgEventStore, command: TokensCommand) -> anyhow::Result
     }
 }
 
-async fn create(tokens: &PgTokens, args: CreateArgs) -> anyhow::Result<ExitCode> {
+async fn create(tokens: &Tokens, args: CreateArgs) -> anyhow::Result<ExitCode> {
     let units = args
         .units
         .iter()
@@ -127,7 +129,7 @@ async fn create(tokens: &PgTokens, args: CreateArgs) -> anyhow::Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
-async fn list(tokens: &PgTokens) -> anyhow::Result<ExitCode> {
+async fn list(tokens: &Tokens) -> anyhow::Result<ExitCode> {
     let all = tokens.list().await.map_err(explain)?;
     if all.is_empty() {
         println!(
