@@ -12,7 +12,7 @@ use api::{Application, Config};
 use auth::{NewToken, Role, Tokens};
 use commands::CommandHandler;
 use eventstore::postgres::testing::TestDatabase;
-use eventstore::{AnyEventStore, Backend};
+use eventstore::{AnyEventStore, Backend, EventStore};
 use serde_json::{Value, json};
 
 struct Server {
@@ -23,6 +23,8 @@ struct Server {
     admin: String,
     auditor: String,
     client: reqwest::Client,
+    /// The position of the demo county's last event.
+    head: eventstore::Position,
 }
 
 /// Seeds the demo county into the store at `url` through the command path, makes an admin and
@@ -36,6 +38,12 @@ async fn start(url: String, today: time::Date) -> Server {
     demo::seed(&handler, today, "演示数据 (test)")
         .await
         .expect("the demo county is seeded");
+    let head = store
+        .all_head()
+        .await
+        .expect("the head of $all")
+        .last
+        .expect("events were written");
     let tokens = Tokens::for_store(&store);
     let mut secrets = Vec::new();
     for role in [Role::Admin, Role::Auditor] {
@@ -69,6 +77,7 @@ async fn start(url: String, today: time::Date) -> Server {
         admin: secrets[0].clone(),
         auditor: secrets[1].clone(),
         client: reqwest::Client::new(),
+        head,
     }
 }
 
@@ -92,13 +101,14 @@ impl Server {
         body["data"].clone()
     }
 
-    /// Waits until every projection has caught up with the seeded history.
+    /// Waits until every projection has applied the seeded history (its checkpoint is the last
+    /// event written before the server started).
     async fn wait_caught_up(&self) {
         for _ in 0..600 {
             let data = self
                 .gql(
                     &self.admin,
-                    "{ projections { name lagEvents state } }",
+                    "{ projections { name position state } }",
                     json!({}),
                 )
                 .await;
@@ -106,7 +116,7 @@ impl Server {
             if !list.is_empty()
                 && list
                     .iter()
-                    .all(|p| p["lagEvents"] == json!(0) && p["state"] == json!("running"))
+                    .all(|p| reached(&p["position"], self.head) && p["state"] == json!("running"))
             {
                 return;
             }
@@ -122,6 +132,15 @@ impl Server {
             .expect("the server task")
             .expect("a clean stop");
     }
+}
+
+/// Whether a projection's `position` ("commit/prepare") is at or past `head`.
+fn reached(position: &Value, head: eventstore::Position) -> bool {
+    position
+        .as_str()
+        .and_then(|p| p.split_once('/'))
+        .and_then(|(c, p)| Some(eventstore::Position::new(c.parse().ok()?, p.parse().ok()?)))
+        .is_some_and(|p| p >= head)
 }
 
 /// Removes what legitimately differs between two stores holding the same facts: when each
@@ -337,8 +356,8 @@ async fn sqlite_and_postgresql_serve_the_same_answers() {
     // The same writes, read back at once (read-your-writes), give the same answers too.
     let mutations = [
         (
-            "mutation($i: TargetInput!) { setTarget(input: $i) { targets { scope metric targetValue actualValue completionPct light } } }",
-            json!({"i": {"idempotencyKey": "backends-target", "year": year, "metric": "SIGNED_PROJECTS", "value": "40"}}),
+            "mutation($i: TargetInput!) { reviseTarget(input: $i) { targets { scope metric targetValue actualValue completionPct light } } }",
+            json!({"i": {"idempotencyKey": "backends-target", "year": year, "metric": "SIGNED_PROJECTS", "value": "40", "reason": "test"}}),
         ),
         (
             "mutation($i: SetRankingWeightsInput!) { setRankingWeights(input: $i) { rules { rule settings reason } } }",

@@ -214,7 +214,9 @@ async fn serve_demo_without_a_database_url_runs_on_the_embedded_store() {
 
     let (child, first) = start(&Store::DataDir(&data_dir));
     assert!(
-        first.text.contains("demo county seeded: 5 units, 60 projects"),
+        first
+            .text
+            .contains("demo county seeded: 5 units, 60 projects"),
         "{}",
         first.text
     );
@@ -225,7 +227,9 @@ async fn serve_demo_without_a_database_url_runs_on_the_embedded_store() {
     let ranking = graphql(
         &first.addr,
         &first.token,
-        &format!("{{ unitRanking(year: {year}) {{ unitId rank }} targets(year: {year}) {{ metric light }} }}"),
+        &format!(
+            "{{ unitRanking(year: {year}) {{ unitId rank }} targets(year: {year}) {{ metric light }} }}"
+        ),
     );
     assert!(
         ranking.starts_with("HTTP/1.0 200") && ranking.contains("\"unitId\":\"dev-zone\""),
