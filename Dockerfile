@@ -31,12 +31,14 @@ RUN apt-get update \
         --shell /usr/sbin/nologin taizhang \
     && install -d -o taizhang -g taizhang -m 0750 /var/lib/taizhang
 COPY --from=builder /out/taizhang /usr/local/bin/taizhang
-# The data directory (the home of the unprivileged user): nothing is kept there with PostgreSQL;
-# it is where files of a local store would go.
+# The data directory (the home of the unprivileged user): without DATABASE_URL the embedded
+# SQLite store lives here (mount a volume on it to keep it); with PostgreSQL nothing is kept here.
 WORKDIR /var/lib/taizhang
+VOLUME /var/lib/taizhang
 # In a container the server must listen on every interface; the port is the one EXPOSEd.
 ENV TAIZHANG_LISTEN=0.0.0.0:8080 \
-    TAIZHANG_LOG_FORMAT=json
+    TAIZHANG_LOG_FORMAT=json \
+    TAIZHANG_DATA_DIR=/var/lib/taizhang
 EXPOSE 8080
 # A numeric user, so that runtimes enforcing "run as non-root" can verify it.
 USER 10001:10001

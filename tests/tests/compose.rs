@@ -360,6 +360,16 @@ fn the_server_service_agrees_with_the_server_and_the_dockerfile() {
         .find_map(|pair| pair.strip_prefix("TAIZHANG_LISTEN="))
         .expect("the image sets TAIZHANG_LISTEN");
     assert_eq!(image_listen, listen.to_string());
+    // Without DATABASE_URL the image keeps its embedded store in the data directory the CLI
+    // reads from TAIZHANG_DATA_DIR: the image's working directory, a volume.
+    let data_dir = of("ENV")
+        .iter()
+        .flat_map(|line| line.split_whitespace())
+        .find_map(|pair| pair.strip_prefix("TAIZHANG_DATA_DIR="))
+        .expect("the image sets TAIZHANG_DATA_DIR");
+    assert_eq!(of("WORKDIR"), [data_dir]);
+    assert_eq!(of("VOLUME"), [data_dir]);
+    assert!(read("crates/taizhang/src/cli.rs").contains("env = \"TAIZHANG_DATA_DIR\""));
     let healthcheck = of("HEALTHCHECK");
     let (_, cmd) = healthcheck
         .first()
