@@ -17,7 +17,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// Events in the store: a refused call must not change it.
 async fn event_count(app: &TestApp) -> i64 {
-    let pool = app.db.pool(1).await;
+    let pool = app.db().pool(1).await;
     let n = sqlx::query_scalar("SELECT count(*) FROM eventstore.events")
         .fetch_one(&pool)
         .await
@@ -176,7 +176,7 @@ fn codes(r: &Reply) -> Vec<String> {
 async fn role_by_operation_matrix_over_http() {
     let app = spawn().await;
     // A unit in the test editor's scope and one outside it, each with a project and an item.
-    let pool = app.db.pool(1).await;
+    let pool = app.db().pool(1).await;
     let far = create_token(&pool, "far clerk", Role::Editor, &["far-town"]).await;
     pool.close().await;
     let mut targets = Vec::new();
@@ -222,7 +222,7 @@ async fn role_by_operation_matrix_over_http() {
     }
     let (inside, outside) = (&targets[0], &targets[1]);
     let schema = schema();
-    let pool = app.db.pool(1).await;
+    let pool = app.db().pool(1).await;
     let mut cases = 0;
     let mut refused = 0;
     let mut wrong = Vec::new();
@@ -466,7 +466,7 @@ async fn authentication_failures_revocation_and_expiry() {
     assert_eq!(r.code(), "UNIT_NOT_FOUND");
 
     // Expiry: a token of one second is refused once the second is over.
-    let pool = app.db.pool(1).await;
+    let pool = app.db().pool(1).await;
     let short = auth::PgTokens::new(pool.clone())
         .create(
             auth::NewToken {
@@ -632,7 +632,7 @@ async fn websocket_needs_a_token_in_connection_init() {
         app.actor(Role::Admin)
     );
     // A revoked token cannot open a new connection, and loses the one it has within seconds.
-    let pool = app.db.pool(1).await;
+    let pool = app.db().pool(1).await;
     auth::PgTokens::new(pool.clone())
         .revoke(app.tokens[&Role::Auditor].0, "cli:test")
         .await

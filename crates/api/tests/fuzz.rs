@@ -286,7 +286,7 @@ fn hostile_requests_never_break_the_server() {
     // Something to aim at: a unit, a project, and a revoked token.
     let revoked = rt.block_on(async {
         unit_and_project(&app, "fuzz-project").await;
-        let pool = app.db.pool(1).await;
+        let pool = app.db().pool(1).await;
         let t = create_token(&pool, "revoked", Role::Admin, &[]).await;
         auth::PgTokens::new(pool.clone())
             .revoke(t.0, "cli:fuzz")
@@ -295,7 +295,7 @@ fn hostile_requests_never_break_the_server() {
         pool.close().await;
         t.1
     });
-    let pool = rt.block_on(app.db.pool(2));
+    let pool = rt.block_on(app.db().pool(2));
     let shape = shape();
     let strategy = (caller(), request(&shape));
     let mut runner = TestRunner::new(RunnerConfig {

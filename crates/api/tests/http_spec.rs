@@ -226,7 +226,7 @@ async fn readiness_fails_when_a_projection_lags() {
         c.serve.write_wait_ms = 200;
     })
     .await;
-    let pool = app.db.pool(1).await;
+    let pool = app.db().pool(1).await;
     sqlx::query(
         "INSERT INTO reporting.projection_status (projection, state, updated_at) VALUES ('ledger', 'running', now())",
     )

@@ -1,9 +1,11 @@
 //! A project's whole life through the API's mutations, the figures after it, retries, races,
-//! and one error of every class.
+//! and one error of every class — each test once on PostgreSQL and once on SQLite (the modules
+//! `postgres` and `sqlite` at the end).
 
 mod common;
 
 use common::*;
+use eventstore::Backend;
 use serde_json::{Value, json};
 
 const PROJECT_FIELDS: &str = "projectId version stage status contractInvestment cumulativeInvestment plannedInvestment startDate";
@@ -26,9 +28,8 @@ fn upper_first(s: &str) -> String {
         .unwrap_or_default()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn lifecycle_dashboard_retries_and_timeline() {
-    let app = spawn().await;
+async fn lifecycle_dashboard_retries_and_timeline(backend: Backend) {
+    let app = spawn_on(backend).await;
     let id = unit_and_project(&app, "register-1").await;
     let with = |key: &str, extra: Value| {
         let mut v = json!({"idempotencyKey": key, "projectId": id});
@@ -269,9 +270,8 @@ async fn lifecycle_dashboard_retries_and_timeline() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_conflicting_writes() {
-    let app = spawn().await;
+async fn concurrent_conflicting_writes(backend: Backend) {
+    let app = spawn_on(backend).await;
     let id = unit_and_project_of_kind(&app, "register-race", "GOVERNMENT").await;
     let input = |key: &str, expected: Option<i64>| {
         json!({"idempotencyKey": key, "projectId": id, "expectedVersion": expected,
@@ -320,9 +320,8 @@ async fn concurrent_conflicting_writes() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn every_error_class() {
-    let app = spawn_with(|c| c.serve.limits.max_page = 20).await;
+async fn every_error_class(backend: Backend) {
+    let app = spawn_on_with(backend, |c| c.serve.limits.max_page = 20).await;
     let id = unit_and_project(&app, "register-errors").await;
     // VALIDATION from the domain's parsers: code, field, both languages.
     let r = project_mutation(
@@ -418,19 +417,36 @@ async fn every_error_class() {
         .await;
     assert_eq!((r.status, r.code()), (200, "VALIDATION"));
     // INTERNAL: a database failure is reported without details.
-    sqlx::query("ALTER TABLE reporting.units RENAME TO units_away")
-        .execute(&app.db.pool(1).await)
-        .await
-        .unwrap();
+    match &app.store {
+        TestStore::Postgres(db) => {
+            sqlx::query("ALTER TABLE reporting.units RENAME TO units_away")
+                .execute(&db.pool(1).await)
+                .await
+                .unwrap();
+        }
+        TestStore::Sqlite(path) => {
+            let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+                .await
+                .unwrap();
+            sqlx::query("ALTER TABLE reporting_units RENAME TO units_away")
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        }
+    }
     let r = app.gql("{ units { name } }", json!({})).await;
     assert_eq!((r.status, r.code()), (200, "INTERNAL"));
-    assert!(!r.body.to_string().contains("units_away") && !r.body.to_string().contains("relation"));
+    assert!(
+        !r.body.to_string().contains("units_away")
+            && !r.body.to_string().contains("relation")
+            && !r.body.to_string().contains("no such table")
+    );
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn batch_of_reports_is_all_or_nothing_and_retryable() {
-    let app = spawn().await;
+async fn batch_of_reports_is_all_or_nothing_and_retryable(backend: Backend) {
+    let app = spawn_on(backend).await;
     let mut ids = Vec::new();
     for i in 0..3 {
         let id = unit_and_project_of_kind(&app, &format!("register-batch-{i}"), "GOVERNMENT").await;
@@ -480,9 +496,8 @@ async fn batch_of_reports_is_all_or_nothing_and_retryable() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn units_targets_supervision_and_rules() {
-    let app = spawn().await;
+async fn units_targets_supervision_and_rules(backend: Backend) {
+    let app = spawn_on(backend).await;
     let id = unit_and_project(&app, "register-sup").await;
     let r = app
         .gql(
@@ -590,9 +605,8 @@ async fn units_targets_supervision_and_rules() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn paging_forwards_and_backwards() {
-    let app = spawn().await;
+async fn paging_forwards_and_backwards(backend: Backend) {
+    let app = spawn_on(backend).await;
     for i in 0..5 {
         unit_and_project(&app, &format!("page-{i}")).await;
     }
@@ -636,3 +650,34 @@ async fn paging_forwards_and_backwards() {
     assert_eq!(all.len(), 5, "the pages cover every project once");
     app.stop().await;
 }
+
+/// Each test above, once per backend.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(eventstore::Backend::Postgres).await
+                }
+            )*
+        }
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(eventstore::Backend::Sqlite).await
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    lifecycle_dashboard_retries_and_timeline,
+    concurrent_conflicting_writes,
+    every_error_class,
+    batch_of_reports_is_all_or_nothing_and_retryable,
+    units_targets_supervision_and_rules,
+    paging_forwards_and_backwards,
+);

@@ -193,5 +193,7 @@ async fn events_arrive_in_order_over_both_protocols() {
     .unwrap_or(false);
     assert!(ended, "subscriptions end at shutdown");
     let _ = tokio::time::timeout(Duration::from_secs(20), app.server).await;
-    app.db.drop_database().await;
+    if let common::TestStore::Postgres(db) = &app.store {
+        db.drop_database().await;
+    }
 }

@@ -1,21 +1,39 @@
-//! The real server on an ephemeral port against a fresh PostgreSQL database, and a small client.
+//! The real server on an ephemeral port against a fresh store — a PostgreSQL database, or a
+//! SQLite file for the tests that run on both backends ([`spawn_on`]) — and a small client.
 //! PostgreSQL must run: `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 
 use api::{Application, Config};
-use auth::{NewToken, Role};
+use auth::{NewToken, Role, Tokens};
 use eventstore::postgres::testing::TestDatabase;
+use eventstore::{AnyEventStore, Backend};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 /// The units the test editor token acts for.
 pub const EDITOR_UNITS: &[&str] = &["dev-zone", "xinan-town"];
 
+/// The store a test server runs on.
+pub enum TestStore {
+    Postgres(TestDatabase),
+    /// A SQLite file under the temp directory, removed (with its WAL files) at `stop`.
+    Sqlite(std::path::PathBuf),
+}
+
+impl TestStore {
+    pub fn url(&self) -> String {
+        match self {
+            TestStore::Postgres(db) => db.url.clone(),
+            TestStore::Sqlite(path) => format!("sqlite://{}", path.display()),
+        }
+    }
+}
+
 pub struct TestApp {
     pub addr: std::net::SocketAddr,
-    pub db: TestDatabase,
+    pub store: TestStore,
     pub client: reqwest::Client,
     pub shutdown: api::app::ShutdownHandle,
     pub server: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -63,14 +81,30 @@ pub async fn spawn() -> TestApp {
 }
 
 pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
-    let db = TestDatabase::migrated().await;
-    let mut config = Config::for_tests(db.url.clone());
+    spawn_on_with(Backend::Postgres, adjust).await
+}
+
+/// A server on a fresh store of `backend`.
+pub async fn spawn_on(backend: Backend) -> TestApp {
+    spawn_on_with(backend, |_| {}).await
+}
+
+pub async fn spawn_on_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let store = match backend {
+        Backend::Postgres => TestStore::Postgres(TestDatabase::migrated().await),
+        Backend::Sqlite => TestStore::Sqlite(
+            std::env::temp_dir().join(format!("tz_api_{}.sqlite3", Uuid::new_v4())),
+        ),
+    };
+    let mut config = Config::for_tests(store.url());
     adjust(&mut config);
     let app = Application::build(config).await.expect("the server starts");
     let addr = app.local_addr();
     let shutdown = app.shutdown_handle();
     let server = tokio::spawn(app.run_until_stopped());
-    let pool = db.pool(1).await;
+    let tokens_store = AnyEventStore::connect(&store.url(), 1)
+        .await
+        .expect("the test store opens");
     let mut tokens = BTreeMap::new();
     for role in Role::ALL {
         let units = if role == Role::Editor {
@@ -78,13 +112,13 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         } else {
             &[]
         };
-        let t = create_token(&pool, &format!("test {role}"), role, units).await;
+        let t = create_token_in(&tokens_store, &format!("test {role}"), role, units).await;
         tokens.insert(role, t);
     }
-    pool.close().await;
+    tokens_store.database().close().await;
     TestApp {
         addr,
-        db,
+        store,
         client: reqwest::Client::new(),
         shutdown,
         server,
@@ -99,7 +133,27 @@ pub async fn create_token(
     role: Role,
     units: &[&str],
 ) -> (Uuid, String) {
-    let created = auth::PgTokens::new(pool.clone())
+    make_token(
+        &Tokens::Postgres(auth::PgTokens::new(pool.clone())),
+        name,
+        role,
+        units,
+    )
+    .await
+}
+
+/// Makes a token in the store's database, on either backend.
+pub async fn create_token_in(
+    store: &AnyEventStore,
+    name: &str,
+    role: Role,
+    units: &[&str],
+) -> (Uuid, String) {
+    make_token(&Tokens::for_store(store), name, role, units).await
+}
+
+async fn make_token(tokens: &Tokens, name: &str, role: Role, units: &[&str]) -> (Uuid, String) {
+    let created = tokens
         .create(
             NewToken {
                 name: name.to_owned(),
@@ -165,6 +219,18 @@ pub fn role_for(query: &str) -> Role {
 }
 
 impl TestApp {
+    /// The PostgreSQL database of a server started on PostgreSQL (the tests that are not run on
+    /// both backends).
+    pub fn db(&self) -> &TestDatabase {
+        match &self.store {
+            TestStore::Postgres(db) => db,
+            TestStore::Sqlite(path) => panic!(
+                "a SQLite test app ({}) has no PostgreSQL database",
+                path.display()
+            ),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
@@ -251,7 +317,14 @@ impl TestApp {
     pub async fn stop(self) {
         self.shutdown.shutdown();
         let _ = tokio::time::timeout(std::time::Duration::from_secs(20), self.server).await;
-        self.db.drop_database().await;
+        match self.store {
+            TestStore::Postgres(db) => db.drop_database().await,
+            TestStore::Sqlite(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+        }
     }
 }
 
