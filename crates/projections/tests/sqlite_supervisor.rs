@@ -209,7 +209,22 @@ async fn the_supervisor_restarts_a_panicked_runner_and_keeps_a_poisoned_projecti
     assert_eq!(file.applied("beta").await, 10);
     assert_eq!(file.applied("gamma").await, 10);
 
-    // alpha is halted on the poison, visibly, with the five events before it applied.
+    // alpha is halted on the poison, visibly, with the five events before it applied. Waited for
+    // by name first: alpha's first status row is the one its halt commits, and `Which::All` only
+    // counts projections that have a row, so a wait for All that ran before the halt committed
+    // (beta and gamma through, alpha's runner slower under load) would rightly answer Reached.
+    // A named projection without a row is behind, so this wait lasts until the halt commits.
+    let outcome = waiter
+        .wait_for(Which::Named(&["alpha"]), head, LONG)
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        WaitOutcome::Halted {
+            projection: "alpha".into()
+        }
+    );
+    // With alpha's row there, a wait for every projection reports the halt too.
     let outcome = waiter.wait_for(Which::All, head, LONG).await.unwrap();
     assert_eq!(
         outcome,
