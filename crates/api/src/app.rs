@@ -239,7 +239,8 @@ async fn connect(config: &Config) -> Result<AnyEventStore, BuildError> {
 
 /// Invalidates cached figures whenever a projection commits a batch, until shutdown: on
 /// PostgreSQL the runners NOTIFY `projections::postgres::CHANNEL`; on SQLite, which has no
-/// notifications, the projections' positions are polled.
+/// notifications, this process's runners signal their commits in memory
+/// (`projections::sqlite::progress_signal`) and the positions are polled for other processes'.
 async fn follow_projections(state: schema::State, shutdown: watch::Receiver<bool>) {
     match state.db.clone() {
         Database::Postgres(pool) => listen_for_projections(&state, &pool, shutdown).await,
@@ -247,11 +248,12 @@ async fn follow_projections(state: schema::State, shutdown: watch::Receiver<bool
     }
 }
 
-/// How often a SQLite server looks for projection progress to drop cached dashboards. A
-/// mutation does not depend on it: it drops them itself once its write is projected.
-const PROJECTION_POLL: Duration = Duration::from_millis(200);
+/// How often a SQLite server reads the projections' positions, for batches committed by runners
+/// of another process (this process's runners signal their commits at once).
+const PROJECTION_POLL: Duration = Duration::from_secs(1);
 
 async fn poll_projections(state: &schema::State, mut shutdown: watch::Receiver<bool>) {
+    let mut committed_here = projections::sqlite::progress_signal();
     let mut seen: Option<Vec<(String, Position)>> = None;
     loop {
         match projections::statuses_in(&state.db).await {
@@ -268,6 +270,12 @@ async fn poll_projections(state: &schema::State, mut shutdown: watch::Receiver<b
             Err(error) => tracing::warn!(%error, "cannot read projection progress"),
         }
         tokio::select! {
+            changed = committed_here.changed() => {
+                if changed.is_err() {
+                    // The signal lives as long as the process: this does not happen.
+                    tokio::time::sleep(PROJECTION_POLL).await;
+                }
+            }
             () = tokio::time::sleep(PROJECTION_POLL) => {}
             () = stopped(&mut shutdown) => return,
         }

@@ -54,12 +54,17 @@ impl Dialect {
         }
     }
 
+    /// A placeholder compared with a uuid column (SQLite stores the uuid's text).
+    pub fn uuid(self, placeholder: &str) -> String {
+        match self {
+            Dialect::Postgres => format!("{placeholder}::uuid"),
+            Dialect::Sqlite => placeholder.to_owned(),
+        }
+    }
+
     /// Placeholder `$n` compared with a uuid column.
     pub fn uuid_param(self, n: usize) -> String {
-        match self {
-            Dialect::Postgres => format!("${n}::uuid"),
-            Dialect::Sqlite => format!("${n}"),
-        }
+        self.uuid(&format!("${n}"))
     }
 
     /// A timestamp column as our `DateTime` text: RFC 3339 in UTC with exactly six fractional

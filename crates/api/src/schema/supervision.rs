@@ -131,7 +131,7 @@ fn push_filter(q: &mut Assembled, d: Dialect, f: &SupervisionFilter) -> ApiResul
             ApiError::validation("filter.project", "not a project ID", "不是有效的项目 ID")
         })?;
         let n = q.placeholder(Bind::Text(id.to_string()));
-        q.push(&format!(" AND project_id = {}", cast_uuid(d, &n)));
+        q.push(&format!(" AND project_id = {}", d.uuid(&n)));
     }
     if let Some(u) = &f.unit {
         let key = super::relay::key_of("Unit", u)?;
@@ -161,14 +161,6 @@ fn push_filter(q: &mut Assembled, d: Dialect, f: &SupervisionFilter) -> ApiResul
             .push(if due { "true" } else { "false" });
     }
     Ok(())
-}
-
-/// `placeholder` compared with a uuid column.
-fn cast_uuid(d: Dialect, placeholder: &str) -> String {
-    match d {
-        Dialect::Postgres => format!("{placeholder}::uuid"),
-        Dialect::Sqlite => placeholder.to_owned(),
-    }
 }
 
 pub async fn list(
