@@ -113,7 +113,13 @@ impl Server {
                 )
                 .await;
             let list = data["projections"].as_array().cloned().unwrap_or_default();
-            if !list.is_empty()
+            // Every projection of the binary must be listed: a projection that has not committed
+            // its first batch has no status row yet, and the others being at the head says
+            // nothing about it.
+            let names: Vec<&str> = list.iter().filter_map(|p| p["name"].as_str()).collect();
+            if projections::projection_names()
+                .iter()
+                .all(|n| names.contains(n))
                 && list
                     .iter()
                     .all(|p| reached(&p["position"], self.head) && p["state"] == json!("running"))
