@@ -68,6 +68,10 @@ pub struct Limits {
     /// Maximum complexity (fields counted, lists weighted by their page size).
     #[arg(long, env = "TAIZHANG_MAX_COMPLEXITY", default_value_t = 5000)]
     pub max_complexity: usize,
+    /// Maximum selections in one request, counted with every fragment spread expanded
+    /// (`__typename` included): what the server would have to validate and answer.
+    #[arg(long, env = "TAIZHANG_MAX_SELECTIONS", default_value_t = 2000)]
+    pub max_selections: usize,
     /// Maximum aliases in one request.
     #[arg(long, env = "TAIZHANG_MAX_ALIASES", default_value_t = 30)]
     pub max_aliases: usize,
@@ -94,6 +98,7 @@ impl Default for Limits {
         Limits {
             max_depth: 12,
             max_complexity: 5000,
+            max_selections: 2000,
             max_aliases: 30,
             max_directives: 20,
             max_page: 200,

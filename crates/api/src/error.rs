@@ -22,8 +22,12 @@ pub mod class {
     pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
     /// The token's role or unit scope does not allow the operation.
     pub const FORBIDDEN: &str = "FORBIDDEN";
-    /// A limit of the server (depth, complexity, aliases, page size, batch size, time) was hit.
+    /// Too many requests for this token now: retry after `extensions.retryAfterMs`.
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    /// A fixed limit of the server (depth, complexity, selections, aliases, directives, page
+    /// size, batch size, execution time, a subscriber too far behind): the same request will be
+    /// refused again, so it is not to be retried as is.
+    pub const LIMIT_EXCEEDED: &str = "LIMIT_EXCEEDED";
     /// The server failed; the log has the cause.
     pub const INTERNAL: &str = "INTERNAL";
 }
@@ -359,9 +363,14 @@ impl From<ApiError> for async_graphql::Error {
                 &format!("未找到{what} {id}"),
                 None,
             ),
-            ApiError::Limit { en, zh } => {
-                gql(en, class::RATE_LIMITED, class::RATE_LIMITED, None, zh, None)
-            }
+            ApiError::Limit { en, zh } => gql(
+                en,
+                class::LIMIT_EXCEEDED,
+                class::LIMIT_EXCEEDED,
+                None,
+                zh,
+                None,
+            ),
             ApiError::Auth(a) => {
                 if let AuthError::Unavailable(cause) = a {
                     tracing::error!(%cause, "cannot check an API token");

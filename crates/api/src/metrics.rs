@@ -56,7 +56,7 @@ pub fn error(e: &ApiError) {
         ApiError::Command(c) => c.code(),
         ApiError::Validation { .. } => "VALIDATION".into(),
         ApiError::NotFound { .. } => "NOT_FOUND".into(),
-        ApiError::Limit { .. } => "RATE_LIMITED".into(),
+        ApiError::Limit { .. } => crate::error::class::LIMIT_EXCEEDED.into(),
         ApiError::Auth(a) => a.code().into(),
         ApiError::Conflict { code, .. } => (*code).into(),
         ApiError::Internal(_) => "INTERNAL".into(),

@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use async_graphql::parser::types::{BaseType, Type, TypeKind};
 use auth::{Grant, Operation, Role};
+use common::ws::{next, open};
 use common::*;
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// Events in the store: a refused call must not change it.
 async fn event_count(app: &TestApp) -> i64 {
@@ -518,51 +518,6 @@ async fn the_actor_of_every_event_is_the_token() {
             .ends_with(&format!("({})", app.tokens[&Role::Editor].0))
     );
     app.stop().await;
-}
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn open(app: &TestApp, protocol: &str, payload: Value) -> Socket {
-    let mut request = format!("ws://{}/graphql/ws", app.addr)
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("sec-websocket-protocol", protocol.parse().unwrap());
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    socket
-        .send(Message::Text(
-            json!({"type": "connection_init", "payload": payload})
-                .to_string()
-                .into(),
-        ))
-        .await
-        .unwrap();
-    socket
-}
-
-/// The next message that is not a keep-alive: JSON text, or the close code.
-async fn next(socket: &mut Socket) -> Result<Value, u16> {
-    loop {
-        let m = tokio::time::timeout(Duration::from_secs(30), socket.next())
-            .await
-            .expect("a message within 30 s");
-        match m {
-            Some(Ok(Message::Text(t))) => {
-                let v: Value = serde_json::from_str(&t).unwrap();
-                if v["type"] == "ka" || v["type"] == "ping" {
-                    continue;
-                }
-                return Ok(v);
-            }
-            Some(Ok(Message::Close(frame))) => {
-                return Err(frame.map_or(1005, |f| u16::from(f.code)));
-            }
-            Some(Ok(_)) => continue,
-            other => panic!("socket ended: {other:?}"),
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -397,11 +397,11 @@ async fn every_error_class(backend: Backend) {
         )
         .await;
     assert_eq!((r.code(), r.class()), ("UNIT_NOT_FOUND", "NOT_FOUND"));
-    // CONFLICT is covered by `concurrent_conflicting_writes`; RATE_LIMITED by a page too large.
+    // CONFLICT is covered by `concurrent_conflicting_writes`; LIMIT_EXCEEDED by a page too large.
     let r = app
         .gql("{ projects(first: 21) { totalCount } }", json!({}))
         .await;
-    assert_eq!((r.code(), r.class()), ("RATE_LIMITED", "RATE_LIMITED"));
+    assert_eq!((r.code(), r.class()), ("LIMIT_EXCEEDED", "LIMIT_EXCEEDED"));
     // Without a token: UNAUTHENTICATED, before anything is run.
     let r = app
         .gql_with(

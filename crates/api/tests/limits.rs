@@ -3,6 +3,8 @@
 
 mod common;
 
+use auth::Role;
+use common::ws::{next, open, send};
 use common::*;
 use serde_json::json;
 
@@ -20,7 +22,7 @@ async fn limits_refuse_expensive_requests() {
     })
     .await;
     let limited = |r: &Reply| {
-        assert_eq!(r.code(), "RATE_LIMITED", "{}", r.body);
+        assert_eq!(r.code(), "LIMIT_EXCEEDED", "{}", r.body);
         assert!(r.body.get("data").is_none() || r.body["data"].is_null());
     };
     // Depth.
@@ -92,8 +94,109 @@ async fn execution_time_is_bounded() {
         )
         .await;
     assert_eq!(r.status, 200);
-    assert_eq!(r.code(), "RATE_LIMITED", "{}", r.body);
+    assert_eq!(r.code(), "LIMIT_EXCEEDED", "{}", r.body);
     assert!(r.body["data"].is_null());
+    app.stop().await;
+}
+
+/// A fragment-spread bomb: each fragment spreads the one before twice, so `levels` fragments
+/// expand to 2^`levels` `__typename` selections in a document of a few hundred bytes.
+fn bomb(levels: usize) -> String {
+    let mut doc = format!("{{ ...F{levels} }} fragment F0 on Query {{ __typename }}");
+    for i in 1..=levels {
+        doc.push_str(&format!(
+            " fragment F{i} on Query {{ ...F{p} ...F{p} }}",
+            p = i - 1
+        ));
+    }
+    doc
+}
+
+/// `n` aliased `__typename` selections.
+fn aliased(n: usize) -> String {
+    let fields: Vec<String> = (0..n).map(|i| format!("a{i}: __typename")).collect();
+    format!("{{ {} }}", fields.join(" "))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fragment_bombs_are_refused_by_their_expanded_size() {
+    let app = spawn().await;
+    // 2^16 selections from 17 fragments, sent by the weakest role.
+    let r = app.gql_as(Role::Viewer, &bomb(16), json!({})).await;
+    assert_eq!(r.code(), "LIMIT_EXCEEDED", "{}", r.body);
+    let message = r.body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("65536"), "{message}");
+    assert!(
+        r.body["errors"][0]["extensions"]["messageZh"]
+            .as_str()
+            .unwrap()
+            .contains("65536")
+    );
+    assert!(r.body.get("data").is_none() || r.body["data"].is_null());
+    // 2^60 would never finish if anything expanded it: it is sized from its text alone.
+    let r = app.gql_as(Role::Viewer, &bomb(60), json!({})).await;
+    assert_eq!(r.code(), "LIMIT_EXCEEDED", "{}", r.body);
+    assert!(
+        r.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with(&(1u64 << 60).to_string())
+    );
+    // `__typename` has a cost: many of them, even unaliased, count.
+    let many = format!("{{ {} }}", vec!["__typename"; 3000].join(" "));
+    let r = app.gql_as(Role::Viewer, &many, json!({})).await;
+    assert_eq!(r.code(), "LIMIT_EXCEEDED", "{}", r.body);
+    // A document that uses fragments reasonably still answers.
+    let r = app
+        .gql_as(
+            Role::Viewer,
+            "{ ...A ...A } fragment A on Query { units { ...U } } fragment U on Unit { name unitId }",
+            json!({}),
+        )
+        .await;
+    r.ok();
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_operations_have_the_limits_of_http() {
+    let app = spawn().await;
+    let mut socket = open(
+        &app,
+        "graphql-transport-ws",
+        json!({"Authorization": app.bearer(Role::Viewer)}),
+    )
+    .await;
+    assert_eq!(next(&mut socket).await.unwrap()["type"], "connection_ack");
+    // Over HTTP 31 aliases are refused; over WebSocket 500 were served.
+    for (id, query) in [("aliases", aliased(500)), ("bomb", bomb(16))] {
+        send(
+            &mut socket,
+            json!({"id": id, "type": "subscribe", "payload": {"query": query}}),
+        )
+        .await;
+        // async-graphql answers a request error as a `next` without data.
+        let m = next(&mut socket).await.unwrap();
+        assert_eq!(
+            (m["type"].as_str(), m["id"].as_str()),
+            (Some("next"), Some(id)),
+            "{m}"
+        );
+        assert!(m["payload"]["data"].is_null(), "{m}");
+        let error = &m["payload"]["errors"][0];
+        assert_eq!(error["extensions"]["code"], "LIMIT_EXCEEDED", "{m}");
+        assert!(error.get("locations").is_none(), "{m}");
+        assert_eq!(next(&mut socket).await.unwrap()["type"], "complete");
+    }
+    // Within the limits the socket serves as before.
+    send(
+        &mut socket,
+        json!({"id": "small", "type": "subscribe", "payload": {"query": aliased(3)}}),
+    )
+    .await;
+    let m = next(&mut socket).await.unwrap();
+    assert_eq!(m["type"], "next", "{m}");
+    assert_eq!(m["payload"]["data"]["a2"], "Query", "{m}");
     app.stop().await;
 }
 

@@ -5,27 +5,18 @@ mod common;
 
 use std::time::Duration;
 
+use common::ws::{self, Socket, open, send};
 use common::*;
-use futures::{SinkExt, StreamExt};
+use futures::StreamExt;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
+/// A connection as the auditor, acknowledged.
 async fn connect(app: &TestApp, protocol: &str) -> Socket {
-    let mut request = format!("ws://{}/graphql/ws", app.addr)
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("sec-websocket-protocol", protocol.parse().unwrap());
-    let (mut socket, response) = tokio_tungstenite::connect_async(request).await.unwrap();
-    assert_eq!(response.headers()["sec-websocket-protocol"], protocol);
-    send(
-        &mut socket,
-        json!({"type": "connection_init", "payload": {"Authorization": app.bearer(auth::Role::Auditor)}}),
+    let mut socket = open(
+        app,
+        protocol,
+        json!({"Authorization": app.bearer(auth::Role::Auditor)}),
     )
     .await;
     let ack = next(&mut socket).await;
@@ -33,29 +24,9 @@ async fn connect(app: &TestApp, protocol: &str) -> Socket {
     socket
 }
 
-async fn send(socket: &mut Socket, v: Value) {
-    socket
-        .send(Message::Text(v.to_string().into()))
-        .await
-        .unwrap();
-}
-
-/// The next JSON message (skipping keep-alives and pings), within 60 s.
+/// The next JSON message (skipping keep-alives and pings); the socket must stay open.
 async fn next(socket: &mut Socket) -> Value {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(60), socket.next())
-            .await
-            .expect("a message within 60 s")
-            .expect("the socket is open")
-            .unwrap();
-        if let Message::Text(t) = message {
-            let v: Value = serde_json::from_str(&t).unwrap();
-            if v["type"] == "ka" || v["type"] == "ping" {
-                continue;
-            }
-            return v;
-        }
-    }
+    ws::next(socket).await.expect("the socket is open")
 }
 
 async fn contact(app: &TestApp, project: &str, key: &str) {

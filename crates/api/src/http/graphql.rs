@@ -32,7 +32,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Shared, playground};
 use crate::error::{ApiError, class};
-use crate::limits::{Refusal, inspect};
+use crate::limits::{Refusal, check, inspect, off_runtime};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
@@ -335,7 +335,13 @@ async fn execute(
     is_get: bool,
 ) -> Response {
     let limits = &shared.state.config.serve.limits;
-    let inspected = match inspect(&p.query, p.operation_name.as_deref()) {
+    // Parsing and sizing are CPU work on up to a whole body: off the async runtime.
+    let inspected = off_runtime(async {
+        inspect(&p.query, p.operation_name.as_deref())
+            .and_then(|i| check(&i.size, limits).map(|()| i).map_err(Refusal::Limit))
+    })
+    .await;
+    let inspected = match inspected {
         Ok(i) => i,
         Err(Refusal::Parse(message)) => {
             return request_error(
@@ -352,6 +358,9 @@ async fn execute(
                     "请用 operationName 指定要执行的操作",
                 )],
             );
+        }
+        Err(Refusal::Limit(e)) => {
+            return request_error(media, vec![error(&e.en, class::LIMIT_EXCEEDED, &e.zh)]);
         }
     };
     if is_get && inspected.operation != OperationType::Query {
@@ -375,38 +384,6 @@ async fn execute(
                 "subscriptions are served over WebSocket at /graphql/ws",
                 class::VALIDATION,
                 "订阅请通过 WebSocket 连接 /graphql/ws",
-            )],
-        );
-    }
-    if inspected.aliases > limits.max_aliases {
-        return request_error(
-            media,
-            vec![error(
-                &format!(
-                    "{} aliases are above the limit of {}",
-                    inspected.aliases, limits.max_aliases
-                ),
-                class::RATE_LIMITED,
-                &format!(
-                    "别名数 {} 超过上限 {}",
-                    inspected.aliases, limits.max_aliases
-                ),
-            )],
-        );
-    }
-    if inspected.directives > limits.max_directives {
-        return request_error(
-            media,
-            vec![error(
-                &format!(
-                    "{} directives are above the limit of {}",
-                    inspected.directives, limits.max_directives
-                ),
-                class::RATE_LIMITED,
-                &format!(
-                    "指令数 {} 超过上限 {}",
-                    inspected.directives, limits.max_directives
-                ),
             )],
         );
     }
@@ -477,7 +454,7 @@ async fn execute(
                 media,
                 json!({"data": null, "errors": [error(
                     &format!("the operation ran longer than {} ms and was stopped", limits.max_execution_ms),
-                    class::RATE_LIMITED,
+                    class::LIMIT_EXCEEDED,
                     &format!("操作执行超过 {} 毫秒，已终止", limits.max_execution_ms),
                 )]}),
             );
@@ -559,7 +536,7 @@ fn remember(state: &crate::schema::StateInner, key: String, generation: u64, bod
 }
 
 /// An error as JSON, with `extensions.code` on every one: ours carry it already; those of
-/// async-graphql (validation, argument parsing) get VALIDATION or RATE_LIMITED.
+/// async-graphql (validation, argument parsing) get VALIDATION or LIMIT_EXCEEDED.
 fn describe(e: &ServerError) -> Value {
     let mut v = serde_json::to_value(e).unwrap_or_else(|_| json!({"message": e.message}));
     let has_code = e
@@ -572,7 +549,7 @@ fn describe(e: &ServerError) -> Value {
             || e.message.contains("directives");
         let (code, zh) = if limit {
             (
-                class::RATE_LIMITED,
+                class::LIMIT_EXCEEDED,
                 "查询超过服务器限制（深度、复杂度或指令数）",
             )
         } else {

@@ -42,7 +42,11 @@ pub async fn upgrade(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let legacy = is_legacy(&headers);
+    // A message is a request: no larger than an HTTP body may be (axum's default is 64 MiB).
+    let max = shared.state.config.serve.limits.max_body;
     upgrade
+        .max_message_size(max)
+        .max_frame_size(max)
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| serve(shared, socket, protocol, legacy, peer))
 }

@@ -73,6 +73,7 @@ pub fn build(state: State, hub: subscription::Hub) -> ApiSchema {
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_directives(limits.max_directives)
+        .extension(crate::limits::Guard::new(limits))
         .data(state.clone())
         .data(hub)
         .finish()
