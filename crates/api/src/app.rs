@@ -97,7 +97,9 @@ impl Application {
         // Warns at every start without authentication, and when no token can get in yet.
         gate.startup().await.map_err(BuildError::Tokens)?;
         let shutdown_for_cache = shutdown.clone();
+        let live = projections::live::LiveLedger::start(store.clone());
         let state = Arc::new(StateInner {
+            live: live.clone(),
             handler: CommandHandler::new(store.clone()),
             gate,
             waiter: Waiter::start_for(db.clone()),
@@ -110,6 +112,10 @@ impl Application {
             dashboards: Default::default(),
             responses: Default::default(),
         });
+        tokio::spawn(follow_live_ledger(
+            state.clone(),
+            shutdown_for_cache.clone(),
+        ));
         tokio::spawn(follow_projections(state.clone(), shutdown_for_cache));
         let shared = Arc::new(Shared {
             schema: schema::build(state.clone(), hub),
@@ -245,6 +251,23 @@ async fn follow_projections(state: schema::State, shutdown: watch::Receiver<bool
     match state.db.clone() {
         Database::Postgres(pool) => listen_for_projections(&state, &pool, shutdown).await,
         Database::Sqlite(_) => poll_projections(&state, shutdown).await,
+    }
+}
+
+/// Cached answers hold while the facts in memory stand still: each time they move, the cache's
+/// generation moves too.
+async fn follow_live_ledger(state: schema::State, mut shutdown: watch::Receiver<bool>) {
+    let mut position = state.live.watch();
+    loop {
+        tokio::select! {
+            changed = position.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                state.dashboards.invalidate();
+            }
+            () = stopped(&mut shutdown) => return,
+        }
     }
 }
 

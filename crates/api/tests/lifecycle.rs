@@ -513,7 +513,7 @@ async fn units_targets_supervision_and_rules(backend: Backend) {
         .unwrap();
     assert_eq!(
         (ci["scope"].clone(), ci["targetValue"].clone()),
-        (json!("dev-zone"), json!("100000000.0000"))
+        (json!("dev-zone"), json!("100000000"))
     );
     let r = app
         .gql(
@@ -579,10 +579,7 @@ async fn units_targets_supervision_and_rules(backend: Backend) {
         dashboard(year: 2026, unit: \"dev-zone\") { scope targets { metric targetValue } unitRanking { unitId } } }", json!({})).await;
     let data = ranking.ok();
     assert_eq!(data["dashboard"]["scope"], "dev-zone");
-    assert_eq!(
-        data["dashboard"]["targets"][0]["targetValue"],
-        "100000000.0000"
-    );
+    assert_eq!(data["dashboard"]["targets"][0]["targetValue"], "100000000");
     assert_eq!(data["dashboard"]["unitRanking"][0]["unitId"], "dev-zone");
     assert_eq!(data["unitRanking"][0]["unitId"], "dev-zone");
     assert_eq!(data["targets"].as_array().unwrap().len(), 8);
@@ -652,6 +649,167 @@ async fn paging_forwards_and_backwards(backend: Backend) {
 }
 
 /// Each test above, once per backend.
+/// The two time axes (DOMAIN.md "As of, on two axes"): history of last year back-filled today
+/// counts for a past business date with everything known (`knownAt` absent), and not with the
+/// knowledge of that date; a correction recorded later is left out for a knowledge time before
+/// it. Also: an unknown unit is an error, a future business date is refused, and count targets
+/// are integers.
+async fn back_filled_history_on_two_time_axes(backend: Backend) {
+    let app = spawn_on(backend).await;
+    // The unit and a project of this year, which must not show in last June's figures.
+    unit_and_project_of_kind(&app, "register-this-year", "GOVERNMENT").await;
+    let r = app
+        .gql(
+            r#"mutation { registerProject(input: {
+                idempotencyKey: "register-2025", name: "县城供水管网改造", kind: GOVERNMENT,
+                investorName: "县水务局", investorType: OTHER, industryChain: "基础设施",
+                industrial: false, intendedInvestment: 80000000, responsibleUnit: "dev-zone",
+                leadOfficial: "李副县长", date: "2025-03-01"}) { project { projectId } } }"#,
+            json!({}),
+        )
+        .await;
+    let id = r.ok()["registerProject"]["project"]["projectId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let with = |key: &str, extra: Value| {
+        let mut v = json!({"idempotencyKey": key, "projectId": id});
+        if let (Some(o), Value::Object(e)) = (v.as_object_mut(), extra) {
+            o.extend(e);
+        }
+        v
+    };
+    project_mutation(
+        &app,
+        "startConstruction",
+        with(
+            "start-2025",
+            json!({"date": "2025-04-10", "evidence": "开工令"}),
+        ),
+    )
+    .await
+    .ok();
+    project_mutation(
+        &app,
+        "reportInvestment",
+        with(
+            "report-2025-05",
+            json!({"period": "2025-05", "completedInvestment": 7000000, "fundsInPlace": 5000000}),
+        ),
+    )
+    .await
+    .ok();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let between = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    project_mutation(
+        &app,
+        "correctInvestmentReport",
+        with(
+            "correct-2025-05",
+            json!({"period": "2025-05", "completedInvestment": 8000000, "fundsInPlace": 5000000, "reason": "统计口径更正"}),
+        ),
+    )
+    .await
+    .ok();
+
+    let figures = |known_at: Option<&str>| {
+        let known = known_at
+            .map(|k| format!(", knownAt: \"{k}\""))
+            .unwrap_or_default();
+        format!(
+            "{{ d: dashboard(year: 2025, asOf: \"2025-06-30\"{known}) {{ asOf projectCount ytdInvestment targets {{ metric actualValue }} }}
+                r: unitRanking(year: 2025, asOf: \"2025-06-30\"{known}) {{ unitId ytdInvestment }} }}"
+        )
+    };
+    // As we know it now: the back-filled project and its corrected figure.
+    let now = app.gql(&figures(None), json!({})).await;
+    let d = &now.ok()["d"];
+    assert_eq!(
+        (
+            d["asOf"].clone(),
+            d["projectCount"].clone(),
+            d["ytdInvestment"].clone()
+        ),
+        (json!("2025-06-30"), json!(1), json!(8_000_000))
+    );
+    assert_eq!(
+        d["targets"][0],
+        json!({"metric": "COMPLETED_INVESTMENT", "actualValue": "8000000"})
+    );
+    assert_eq!(now.ok()["r"][0]["ytdInvestment"], 8_000_000);
+    // As it was reported on 30 June: nothing was recorded yet.
+    let then = app
+        .gql(&figures(Some("2025-06-30T23:59:59+08:00")), json!({}))
+        .await;
+    let d = &then.ok()["d"];
+    assert_eq!(
+        (d["projectCount"].clone(), d["ytdInvestment"].clone()),
+        (json!(0), json!(0))
+    );
+    // The unit itself was created today: last June's ranking had no units to rank.
+    assert_eq!(then.ok()["r"], json!([]));
+    // Known before the correction: the original report.
+    let before = app.gql(&figures(Some(&between)), json!({})).await;
+    assert_eq!(before.ok()["d"]["ytdInvestment"], 7_000_000);
+
+    // An unknown unit is an error, not a dashboard of zeros.
+    let r = app
+        .gql(
+            "{ dashboard(year: 2026, unit: \"no-such-unit\") { projectCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.code(), "UNIT_NOT_FOUND", "{}", r.body);
+    let r = app
+        .gql(
+            "{ targets(year: 2026, scope: \"no-such-unit\") { metric } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.code(), "UNIT_NOT_FOUND", "{}", r.body);
+    // A business date in the future is refused; a malformed knowledge time names its field.
+    let r = app
+        .gql(
+            "{ dashboard(year: 2026, asOf: \"2099-01-01\") { projectCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.code(), "DATE_IN_FUTURE", "{}", r.body);
+    let r = app
+        .gql(
+            "{ dashboard(year: 2026, knownAt: \"yesterday\") { projectCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        r.body["errors"][0]["extensions"]["field"], "knownAt",
+        "{}",
+        r.body
+    );
+    // Count targets are integers on the wire.
+    let r = app
+        .gql(
+            r#"mutation { setTarget(input: {idempotencyKey: "t-count", year: 2026, metric: STARTED_PROJECTS, value: "3"}) {
+                 targets { metric targetValue actualValue } } }"#,
+            json!({}),
+        )
+        .await;
+    let started = r.ok()["setTarget"]["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["metric"] == "STARTED_PROJECTS")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        started,
+        json!({"metric": "STARTED_PROJECTS", "targetValue": "3", "actualValue": "0"})
+    );
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod postgres {
@@ -680,4 +838,5 @@ on_both_backends!(
     batch_of_reports_is_all_or_nothing_and_retryable,
     units_targets_supervision_and_rules,
     paging_forwards_and_backwards,
+    back_filled_history_on_two_time_axes,
 );

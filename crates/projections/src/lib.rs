@@ -17,6 +17,7 @@ mod any;
 mod dyn_projection;
 mod error;
 pub mod ledger;
+pub mod live;
 pub mod postgres;
 mod projection;
 mod rebuild;

@@ -1,39 +1,48 @@
-//! The dashboard (领导驾驶舱), target progress and unit ranking. Every figure comes from the SQL
-//! metric functions of migrations/postgres/0101_reporting_metrics.sql, the one definition the
-//! API and BI tools share (docs/metrics.md).
+//! The dashboard (领导驾驶舱), target progress and unit ranking. Every figure comes from the pure
+//! metrics core (crates/figures) over the facts the server keeps in memory
+//! (`projections::live::LiveLedger`), for a business date (`asOf`) and a knowledge time
+//! (`knownAt`); docs/metrics.md defines each.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use async_graphql::SimpleObject;
-use sqlx::FromRow;
+use figures::{Figures, Hundredths, MetricUnit, Scope};
 
 use super::State;
 use super::enums::{InvestorType, Light, SizeClass, TargetMetric};
 use super::scalars::{Date, Decimal, Mu, Yuan};
-use crate::db::Database;
 use crate::error::{ApiError, ApiResult};
 
-/// The moment figures are computed for: a day (its end, in the county's time zone) or now.
-#[derive(Debug, Clone)]
+/// The moment figures are asked for, on both axes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct AsOf {
-    /// `None`: today, with everything recorded so far (cut-off `infinity`).
+    /// The business date D; `None`: today in the county.
     pub date: Option<time::Date>,
+    /// The knowledge time K: only facts recorded at or before it; `None`: everything recorded.
+    pub known_at: Option<time::OffsetDateTime>,
 }
 
-/// SQL for `(as_of date, cutoff timestamptz)` from parameter `$n` (a date or NULL).
-fn as_of_sql(n: usize) -> String {
-    format!(
-        "coalesce(${n}::date, (now() AT TIME ZONE 'Asia/Shanghai')::date), \
-         CASE WHEN ${n}::date IS NULL THEN 'infinity'::timestamptz ELSE reporting.end_of_day(${n}::date) END"
-    )
+impl AsOf {
+    /// Checked: D not after today (one day of tolerance for time zones, as for business dates).
+    pub fn resolve(&self) -> ApiResult<figures::AsOf> {
+        let today = county_today();
+        let date = self.date.unwrap_or(today);
+        if let Some(d) = self.date {
+            domain::period::not_in_future("asOf", d, today)?;
+        }
+        Ok(figures::AsOf {
+            date,
+            known_at: self.known_at,
+        })
+    }
 }
 
 /// Headline figures of a year for the county or one unit (领导驾驶舱指标), as the ledger stood at
 /// the end of `asOf` (or now). Rates are percentages rounded to 2 decimals, null when their
 /// denominator is 0. Definitions: docs/metrics.md.
-#[derive(SimpleObject, FromRow, Debug, Clone)]
+#[derive(SimpleObject, Debug, Clone)]
 #[graphql(complex)]
 pub struct Dashboard {
     /// The year. 年度
@@ -73,7 +82,12 @@ pub struct Dashboard {
     /// Planned investment of the year's annual plans, yuan. 年度计划投资（元）
     #[graphql(name = "plannedInvestment")]
     pub planned_investment_yuan: Option<Yuan>,
-    /// Completed investment over planned, percent. 计划完成率（%）
+    /// Completed investment of the projects that have a plan for the year (the numerator of
+    /// the plan completion), yuan. 有年度计划项目的本年完成投资（元）
+    #[graphql(name = "plannedYtdInvestment")]
+    pub planned_ytd_investment_yuan: Yuan,
+    /// Like for like: completed investment of the projects with a plan over their plans,
+    /// percent. 计划完成率（%）
     pub plan_completion_pct: Option<f64>,
     /// Projects planned to start this year by the last closed month. 计划开工项目数
     pub start_due_count: i32,
@@ -107,10 +121,10 @@ pub struct Dashboard {
     /// Industrial projects of 1000万 or more signed this year. 千万元以上工业项目签约数
     #[graphql(name = "signedIndustrial10mCount")]
     pub signed_industrial_10m_count: i32,
-    #[graphql(skip)]
-    pub signed_by_investor_type: serde_json::Value,
-    #[graphql(skip)]
-    pub size_classes: serde_json::Value,
+    /// Projects signed this year by investor type. 按投资方类型签约情况
+    pub signed_by_investor_type: Vec<SignedByInvestorType>,
+    /// Live projects by size class. 规模分布
+    pub size_classes: Vec<SizeClassCount>,
     /// Red-light projects. 红灯项目数
     pub red_count: i32,
     /// Yellow-light projects. 黄灯项目数
@@ -141,10 +155,9 @@ pub struct Dashboard {
     pub supervision_overdue_count: i32,
     /// Open items due within 3 days. 临期事项数
     pub supervision_due_soon_count: i32,
-    /// The `asOf` asked for (the target and ranking fields use the same moment).
+    /// The moment asked for (the target and ranking fields use the same moment).
     #[graphql(skip)]
-    #[sqlx(skip)]
-    pub requested: Option<time::Date>,
+    pub requested: AsOf,
 }
 
 /// Projects signed this year by investor type (按投资方类型的签约情况).
@@ -175,10 +188,13 @@ impl Dashboard {
         ctx: &async_graphql::Context<'_>,
     ) -> async_graphql::Result<Vec<TargetProgress>> {
         let state = ctx.data::<State>()?;
-        let as_of = AsOf {
-            date: self.requested,
-        };
-        Ok(targets(state, self.dashboard_year, Some(&self.scope), &as_of).await?)
+        Ok(targets(
+            state,
+            self.dashboard_year,
+            Some(&self.scope),
+            &self.requested,
+        )
+        .await?)
     }
 
     /// The unit ranking at the same moment (every unit, whatever the scope). 单位排名
@@ -187,59 +203,23 @@ impl Dashboard {
         ctx: &async_graphql::Context<'_>,
     ) -> async_graphql::Result<Vec<UnitRank>> {
         let state = ctx.data::<State>()?;
-        let as_of = AsOf {
-            date: self.requested,
-        };
-        Ok(ranking(state, self.dashboard_year, &as_of).await?)
-    }
-
-    /// Projects signed this year by investor type. 按投资方类型签约情况
-    pub async fn signed_by_investor_type(&self) -> Vec<SignedByInvestorType> {
-        let Some(map) = self.signed_by_investor_type.as_object() else {
-            return Vec::new();
-        };
-        map.iter()
-            .map(|(k, v)| SignedByInvestorType {
-                investor_type: InvestorType::from_db(k),
-                count: v.get("count").and_then(|c| c.as_i64()).unwrap_or(0),
-                investment: Yuan(
-                    v.get("investment_yuan")
-                        .and_then(|c| c.as_i64())
-                        .unwrap_or(0),
-                ),
-            })
-            .collect()
-    }
-
-    /// Live projects by size class. 规模分布
-    pub async fn size_classes(&self) -> Vec<SizeClassCount> {
-        let Some(map) = self.size_classes.as_object() else {
-            return Vec::new();
-        };
-        map.iter()
-            .map(|(k, v)| SizeClassCount {
-                size_class: SizeClass::from_db(k),
-                count: v.as_i64().unwrap_or(0),
-            })
-            .collect()
+        Ok(ranking(state, self.dashboard_year, &self.requested).await?)
     }
 }
 
-/// Dashboards already computed. Leaders' screens ask for the same few dashboards over and over,
-/// and each costs the database a full pass over the read models (about 10 ms of CPU), while the
-/// figures change only when a projection commits a batch. So an entry is kept with the read
-/// models' generation it was computed at and served while that generation holds: projection
-/// runners NOTIFY after each batch and this process's mutations bump it after their wait (so a
-/// client that wrote and then reads never sees the figures from before its write). An entry is
-/// also dropped after [`MAX_AGE`], which bounds the damage of a lost notification.
+/// Dashboards already computed, for the leaders' screens that ask for the same few over and over.
+/// An entry is kept with the generation it was computed at and served while that generation
+/// holds: the generation moves whenever the facts in memory or the read models move, and this
+/// process's mutations move it after their read-your-writes wait (so a client that wrote and
+/// then reads never sees the figures from before its write). An entry is also dropped after
+/// [`MAX_AGE`], so that "today" follows the calendar.
 #[derive(Default)]
 pub struct Cache {
     generation: AtomicU64,
     entries: std::sync::Mutex<HashMap<CacheKey, (u64, Instant, Dashboard)>>,
-    gates: std::sync::Mutex<HashMap<CacheKey, std::sync::Arc<tokio::sync::Mutex<()>>>>,
 }
 
-type CacheKey = (i32, Option<String>, time::Date, bool);
+type CacheKey = (i32, Option<String>, AsOf);
 
 const MAX_AGE: Duration = Duration::from_secs(5);
 const MAX_ENTRIES: usize = 1000;
@@ -264,18 +244,6 @@ impl Cache {
             .map(|(_, _, d)| d.clone())
     }
 
-    fn gate(&self, key: &CacheKey) -> std::sync::Arc<tokio::sync::Mutex<()>> {
-        match self.gates.lock() {
-            Ok(mut gates) => {
-                if gates.len() >= MAX_ENTRIES {
-                    gates.clear();
-                }
-                gates.entry(key.clone()).or_default().clone()
-            }
-            Err(_) => Default::default(),
-        }
-    }
-
     fn put(&self, key: CacheKey, generation: u64, d: Dashboard) {
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= MAX_ENTRIES {
@@ -287,9 +255,23 @@ impl Cache {
 }
 
 /// The county's date (UTC+8), which "now" figures depend on.
-fn county_today() -> time::Date {
+pub fn county_today() -> time::Date {
     let offset = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
     time::OffsetDateTime::now_utc().to_offset(offset).date()
+}
+
+/// The scope asked for: the county, or a unit the ledger knows (else `UNIT_NOT_FOUND`).
+fn scope_of(ledger: &figures::Ledger, unit: Option<&str>, field: &'static str) -> ApiResult<Scope> {
+    match unit {
+        None | Some("county") => Ok(Scope::County),
+        Some(u) if ledger.has_unit(u) => Ok(Scope::Unit(u.to_owned())),
+        Some(u) => Err(ApiError::Domain(domain::DomainError::new(
+            domain::ErrorCode::UnitNotFound,
+            field,
+            format!("unit {u:?} does not exist"),
+            format!("单位 {u:?} 不存在"),
+        ))),
+    }
 }
 
 pub async fn dashboard(
@@ -299,119 +281,142 @@ pub async fn dashboard(
     as_of: &AsOf,
 ) -> ApiResult<Dashboard> {
     check_year(year)?;
+    let at = as_of.resolve()?;
     let key: CacheKey = (
         year,
         unit.map(str::to_owned),
-        as_of.date.unwrap_or_else(county_today),
-        as_of.date.is_none(),
+        AsOf {
+            date: Some(at.date),
+            known_at: at.known_at,
+        },
     );
     if let Some(d) = state.dashboards.get(&key) {
         return Ok(d);
     }
-    // One computation per key at a time: when a batch invalidates the cache, fifty screens
-    // asking at once wait for one answer instead of fifty.
-    let gate = state.dashboards.gate(&key);
-    let _computing = gate.lock().await;
-    if let Some(d) = state.dashboards.get(&key) {
-        return Ok(d);
-    }
-    // Read before the query: a batch committed meanwhile makes this entry stale at once.
-    let generation = state.dashboards.generation.load(Ordering::SeqCst);
-    let d = compute(state, year, unit, as_of).await?;
+    // Read before computing: facts folded meanwhile make this entry stale at once.
+    let generation = state.dashboards.generation();
+    let d = {
+        let live = state.live.read();
+        let scope = scope_of(&live.ledger, unit, "unit")?;
+        let figures = Figures::new(&live.ledger, year, at);
+        Dashboard::of(&figures.dashboard(&scope), *as_of)
+    };
     state.dashboards.put(key, generation, d.clone());
     Ok(d)
 }
 
-/// The as-of arguments of the metric queries: on PostgreSQL SQL computing `(as_of, cutoff)`
-/// from parameter `$2`; on SQLite, which has neither the county's clock nor `end_of_day`, the
-/// values themselves (today in the county, no cut-off for "now").
-fn sqlite_as_of(as_of: &AsOf) -> (String, Option<String>) {
-    let date = as_of.date.unwrap_or_else(county_today);
-    (
-        date.to_string(),
-        as_of.date.map(projections::sqlite::metrics::end_of_day),
-    )
+fn pct(h: Option<Hundredths>) -> Option<f64> {
+    h.map(Hundredths::to_f64)
 }
 
-async fn compute(
-    state: &State,
-    year: i32,
-    unit: Option<&str>,
-    as_of: &AsOf,
-) -> ApiResult<Dashboard> {
-    let d = state.dialect();
-    let columns = format!(
-        "dashboard_year, scope, {} AS as_of_date, closed_months,
-           {} AS month_progress_pct, {} AS day_progress_pct,
-           project_count, abandoned_count, ytd_investment_yuan, ytd_funds_yuan,
-           prior_ytd_investment_yuan, {} AS yoy_investment_pct,
-           prior_ytd_funds_yuan, {} AS yoy_funds_pct,
-           planned_investment_yuan, {} AS plan_completion_pct,
-           start_due_count, start_started_count, {} AS start_rate_pct,
-           performance_due_count, performance_started_count, {} AS performance_rate_pct,
-           contracted_count, cumulative_funds_yuan, contract_investment_yuan,
-           {} AS funds_in_place_rate_pct,
-           signed_count, signed_investment_yuan, signed_big_count, signed_industrial_10m_count,
-           {} AS signed_by_investor_type, {} AS size_classes, red_count, yellow_count, green_count,
-           {} AS expropriation_target_area_mu,
-           {} AS expropriation_area_mu,
-           {} AS expropriation_area_pct,
-           expropriation_target_households, expropriation_households_signed,
-           {} AS expropriation_households_pct,
-           supervision_opened_count, supervision_closed_count,
-           {} AS supervision_close_rate_pct,
-           supervision_overdue_count, supervision_due_soon_count",
-        d.text("as_of_date"),
-        d.float("month_progress_pct"),
-        d.float("day_progress_pct"),
-        d.float("yoy_investment_pct"),
-        d.float("yoy_funds_pct"),
-        d.float("plan_completion_pct"),
-        d.float("start_rate_pct"),
-        d.float("performance_rate_pct"),
-        d.float("funds_in_place_rate_pct"),
-        d.json("signed_by_investor_type"),
-        d.json("size_classes"),
-        d.text("expropriation_target_area_mu"),
-        d.text("expropriation_area_mu"),
-        d.float("expropriation_area_pct"),
-        d.float("expropriation_households_pct"),
-        d.float("supervision_close_rate_pct"),
-    );
-    let mut dashboard = match &state.db {
-        Database::Postgres(pool) => {
-            let sql = crate::sql!(
-                "SELECT {columns} FROM reporting.dashboard_as_of($1, {}, $3)",
-                as_of_sql(2)
-            );
-            sqlx::query_as::<_, Dashboard>(sql)
-                .bind(year)
-                .bind(as_of.date)
-                .bind(unit)
-                .fetch_one(pool)
-                .await?
+fn count(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+fn households(n: i64) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// An area held as ten-thousandths of a mu, as the API's exact decimal string.
+fn mu(ten_thousandths: i64) -> Mu {
+    let sign = if ten_thousandths < 0 { "-" } else { "" };
+    let a = ten_thousandths.unsigned_abs();
+    Mu(format!("{sign}{}.{:04}", a / 10_000, a % 10_000))
+}
+
+/// A value in a target metric's unit, as the exact decimal string of the API: integer yuan and
+/// counts without decimals, mu with four.
+fn metric_value(metric: domain::targets::TargetMetric, v: i64) -> Decimal {
+    match figures::metric_unit(metric) {
+        MetricUnit::Yuan | MetricUnit::Count => Decimal(v.to_string()),
+        MetricUnit::Mu => Decimal(mu(v).0),
+    }
+}
+
+fn light(l: Option<figures::Light>) -> Option<Light> {
+    l.and_then(|l| Light::from_db(l.code()))
+}
+
+/// The snake_case word of a domain vocabulary value (what the GraphQL enums read).
+fn word<T: serde::Serialize>(v: T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(word)) => word,
+        _ => String::new(),
+    }
+}
+
+impl Dashboard {
+    fn of(d: &figures::Dashboard, requested: AsOf) -> Dashboard {
+        Dashboard {
+            dashboard_year: d.year,
+            scope: d.scope.code().to_owned(),
+            as_of_date: Date::of(d.as_of),
+            closed_months: i32::from(d.closed_months),
+            month_progress_pct: Some(d.month_progress.to_f64()),
+            day_progress_pct: Some(d.day_progress.to_f64()),
+            project_count: count(d.project_count),
+            abandoned_count: count(d.abandoned_count),
+            ytd_investment_yuan: Yuan(d.ytd_investment),
+            ytd_funds_yuan: Yuan(d.ytd_funds),
+            prior_ytd_investment_yuan: Yuan(d.prior_ytd_investment),
+            yoy_investment_pct: pct(d.yoy_investment),
+            prior_ytd_funds_yuan: Yuan(d.prior_ytd_funds),
+            yoy_funds_pct: pct(d.yoy_funds),
+            planned_investment_yuan: d.planned_investment.map(Yuan),
+            planned_ytd_investment_yuan: Yuan(d.planned_ytd_investment),
+            plan_completion_pct: pct(d.plan_completion),
+            start_due_count: count(d.start_due),
+            start_started_count: count(d.start_started),
+            start_rate_pct: pct(d.start_rate),
+            performance_due_count: count(d.performance_due),
+            performance_started_count: count(d.performance_started),
+            performance_rate_pct: pct(d.performance_rate),
+            contracted_count: count(d.contracted_count),
+            cumulative_funds_yuan: Yuan(d.cumulative_funds),
+            contract_investment_yuan: Yuan(d.contract_investment),
+            funds_in_place_rate_pct: pct(d.funds_in_place_rate),
+            signed_count: count(d.signed_count),
+            signed_investment_yuan: Yuan(d.signed_investment),
+            signed_big_count: count(d.signed_big_count),
+            signed_industrial_10m_count: count(d.signed_industrial_10m_count),
+            signed_by_investor_type: d
+                .signed_by_investor_type
+                .iter()
+                .map(|(t, s)| SignedByInvestorType {
+                    investor_type: InvestorType::from_db(&word(t)),
+                    count: i64::from(s.count),
+                    investment: Yuan(s.investment),
+                })
+                .collect(),
+            size_classes: d
+                .size_classes
+                .iter()
+                .map(|(c, n)| SizeClassCount {
+                    size_class: SizeClass::from_db(c.code()),
+                    count: i64::from(*n),
+                })
+                .collect(),
+            red_count: count(d.red_count),
+            yellow_count: count(d.yellow_count),
+            green_count: count(d.green_count),
+            expropriation_target_area_mu: d.expropriation_target_area.map(mu),
+            expropriation_area_mu: d.expropriation_area.map(mu),
+            expropriation_area_pct: pct(d.expropriation_area_pct),
+            expropriation_target_households: d.expropriation_target_households.map(households),
+            expropriation_households_signed: d.expropriation_households_signed.map(households),
+            expropriation_households_pct: pct(d.expropriation_households_pct),
+            supervision_opened_count: count(d.supervision_opened),
+            supervision_closed_count: count(d.supervision_closed),
+            supervision_close_rate_pct: pct(d.supervision_close_rate),
+            supervision_overdue_count: count(d.supervision_overdue),
+            supervision_due_soon_count: count(d.supervision_due_soon),
+            requested,
         }
-        Database::Sqlite(pool) => {
-            let (date, cutoff) = sqlite_as_of(as_of);
-            let sql = crate::sql!(
-                "SELECT {columns} FROM ({})",
-                projections::sqlite::metrics::DASHBOARD_AS_OF
-            );
-            sqlx::query_as::<_, Dashboard>(sql)
-                .bind(year)
-                .bind(date)
-                .bind(cutoff)
-                .bind(unit)
-                .fetch_one(pool)
-                .await?
-        }
-    };
-    dashboard.requested = as_of.date;
-    Ok(dashboard)
+    }
 }
 
 /// Progress of one target metric for the county or a unit (目标进度).
-#[derive(SimpleObject, FromRow, Debug, Clone)]
+#[derive(SimpleObject, Debug, Clone)]
 pub struct TargetProgress {
     /// The year. 年度
     #[graphql(name = "year")]
@@ -441,49 +446,35 @@ pub async fn targets(
     as_of: &AsOf,
 ) -> ApiResult<Vec<TargetProgress>> {
     check_year(year)?;
-    let d = state.dialect();
-    let columns = format!(
-        "target_year, scope, metric, {} AS target_value, {} AS actual_value,
-           {} AS completion_pct, {} AS time_progress_pct, {} AS gap_pp, light",
-        d.text("target_value"),
-        d.text("actual_value"),
-        d.float("completion_pct"),
-        d.float("time_progress_pct"),
-        d.float("gap_pp"),
-    );
-    Ok(match &state.db {
-        Database::Postgres(pool) => {
-            let sql = crate::sql!(
-                "SELECT {columns} FROM reporting.target_progress_as_of($1, {})
-                 WHERE $3::text IS NULL OR scope = $3",
-                as_of_sql(2)
-            );
-            sqlx::query_as::<_, TargetProgress>(sql)
-                .bind(year)
-                .bind(as_of.date)
-                .bind(scope)
-                .fetch_all(pool)
-                .await?
+    let at = as_of.resolve()?;
+    let live = state.live.read();
+    let figures = Figures::new(&live.ledger, year, at);
+    let rows = match scope {
+        None => figures.target_progress(),
+        Some(s) => figures.targets_of(&scope_of(&live.ledger, Some(s), "scope")?),
+    };
+    Ok(rows.iter().map(TargetProgress::of).collect())
+}
+
+impl TargetProgress {
+    fn of(t: &figures::TargetProgress) -> TargetProgress {
+        TargetProgress {
+            target_year: t.year,
+            scope: t.scope.code().to_owned(),
+            metric: TargetMetric::from_db(&word(t.metric))
+                .unwrap_or(TargetMetric::CompletedInvestment),
+            target_value: t.target.map(|v| metric_value(t.metric, v)),
+            actual_value: metric_value(t.metric, t.actual),
+            completion_pct: pct(t.completion),
+            time_progress_pct: Some(t.time_progress.to_f64()),
+            gap_pp: pct(t.gap),
+            light: light(t.light),
         }
-        Database::Sqlite(pool) => {
-            let (date, cutoff) = sqlite_as_of(as_of);
-            let sql = crate::sql!(
-                "SELECT {columns} FROM ({}) WHERE ?4 IS NULL OR scope = ?4",
-                projections::sqlite::metrics::TARGET_PROGRESS_AS_OF
-            );
-            sqlx::query_as::<_, TargetProgress>(sql)
-                .bind(year)
-                .bind(date)
-                .bind(cutoff)
-                .bind(scope)
-                .fetch_all(pool)
-                .await?
-        }
-    })
+    }
 }
 
 /// A unit's place in the ranking (五比五晒单位排名).
-#[derive(SimpleObject, FromRow, Debug, Clone)]
+#[derive(SimpleObject, Debug, Clone)]
 pub struct UnitRank {
     /// The year. 年度
     #[graphql(name = "year")]
@@ -505,36 +496,22 @@ pub struct UnitRank {
 
 pub async fn ranking(state: &State, year: i32, as_of: &AsOf) -> ApiResult<Vec<UnitRank>> {
     check_year(year)?;
-    let columns = format!(
-        "ranking_year, unit_id, rank, {} AS score, target_count, red_projects, ytd_investment_yuan",
-        state.dialect().float("score")
-    );
-    Ok(match &state.db {
-        Database::Postgres(pool) => {
-            let sql = crate::sql!(
-                "SELECT {columns} FROM reporting.unit_ranking_as_of($1, {})",
-                as_of_sql(2)
-            );
-            sqlx::query_as::<_, UnitRank>(sql)
-                .bind(year)
-                .bind(as_of.date)
-                .fetch_all(pool)
-                .await?
-        }
-        Database::Sqlite(pool) => {
-            let (date, cutoff) = sqlite_as_of(as_of);
-            let sql = crate::sql!(
-                "SELECT {columns} FROM ({})",
-                projections::sqlite::metrics::UNIT_RANKING_AS_OF
-            );
-            sqlx::query_as::<_, UnitRank>(sql)
-                .bind(year)
-                .bind(date)
-                .bind(cutoff)
-                .fetch_all(pool)
-                .await?
-        }
-    })
+    let at = as_of.resolve()?;
+    let live = state.live.read();
+    let figures = Figures::new(&live.ledger, year, at);
+    Ok(figures
+        .unit_ranking()
+        .into_iter()
+        .map(|r| UnitRank {
+            ranking_year: r.year,
+            unit_id: r.unit_id,
+            rank: i64::from(r.rank),
+            score: pct(r.score),
+            target_count: count(r.target_count),
+            red_projects: count(r.red_projects),
+            ytd_investment_yuan: Yuan(r.ytd_investment),
+        })
+        .collect())
 }
 
 fn check_year(year: i32) -> ApiResult<()> {

@@ -40,6 +40,8 @@ pub struct StateInner {
     /// Authentication, rate limits and authorization (crates/auth; wired in `crate::access`).
     pub gate: auth::Gate,
     pub waiter: Waiter,
+    /// The facts in memory, following `$all`: what every figure is computed from.
+    pub live: projections::live::LiveLedger,
     pub config: Config,
     /// The projections a mutation waits for: all that this binary runs (whether in this
     /// process or another), so a fresh database without status rows still counts as behind.

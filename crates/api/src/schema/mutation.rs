@@ -135,9 +135,17 @@ async fn wait_for(state: &State, position: Position) -> ApiResult<(ReadModelStat
             state.config.write_wait(),
         )
         .await?;
+    // The figures are computed from the facts in memory: they must include the write as well.
+    let figures_caught_up = state
+        .live
+        .wait_for(position, state.config.write_wait())
+        .await;
     // The read models now include the write (or will soon): figures computed before are stale.
     state.dashboards.invalidate();
     Ok(match outcome {
+        WaitOutcome::Reached if !figures_caught_up => {
+            (ReadModelState::TimedOut, vec!["figures".to_owned()])
+        }
         WaitOutcome::Reached => (ReadModelState::CaughtUp, Vec::new()),
         WaitOutcome::TimedOut { behind } => (ReadModelState::TimedOut, behind),
         WaitOutcome::Halted { projection } => (ReadModelState::Halted, vec![projection]),
@@ -350,7 +358,7 @@ async fn targets_command(
     .await?;
     let scope = input.unit.clone().unwrap_or_else(|| "county".to_owned());
     Ok(TargetsPayload {
-        targets: super::dashboard::targets(state, input.year, Some(&scope), &AsOf { date: None })
+        targets: super::dashboard::targets(state, input.year, Some(&scope), &AsOf::default())
             .await?,
         result,
     })

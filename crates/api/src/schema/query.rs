@@ -7,7 +7,7 @@ use super::audit::{self, EventConnection, EventFilter, LedgerVerification, Proje
 use super::dashboard::{self, AsOf, Dashboard, TargetProgress, UnitRank};
 use super::project::{self, Project, ProjectConnection, ProjectFilter, ProjectOrder};
 use super::relay::{PageArgs, decode_global_id, key_of};
-use super::scalars::Date;
+use super::scalars::{Date, DateTime};
 use super::supervision::{self, SupervisionFilter, SupervisionItem, SupervisionItemConnection};
 use super::tokens;
 use super::unit::{self, Unit};
@@ -26,9 +26,10 @@ pub enum Node {
 #[derive(Default)]
 pub struct Query;
 
-fn as_of_arg(date: Option<&Date>) -> Result<AsOf, ApiError> {
+fn as_of_arg(date: Option<&Date>, known_at: Option<&DateTime>) -> Result<AsOf, ApiError> {
     Ok(AsOf {
         date: date.map(|d| d.to_domain("asOf")).transpose()?,
+        known_at: known_at.map(|k| k.to_domain("knownAt")).transpose()?,
     })
 }
 
@@ -123,13 +124,18 @@ impl Query {
             ID,
         >,
         #[graphql(
-            desc = "Figures as of the end of this day (county time); now when absent. 截至日期"
+            desc = "Business date D: what had happened by the end of this day (county time); today when absent, never in the future. 业务截至日期"
         )]
         as_of: Option<Date>,
+        #[graphql(
+            desc = "Knowledge time K: only facts recorded at or before this moment; everything recorded when absent. 记录截至时间"
+        )]
+        known_at: Option<DateTime>,
     ) -> async_graphql::Result<Dashboard> {
         let state = ctx.data::<State>()?;
         let unit = unit.map(|u| key_of("Unit", &u)).transpose()?;
-        Ok(dashboard::dashboard(state, year, unit.as_deref(), &as_of_arg(as_of.as_ref())?).await?)
+        let at = as_of_arg(as_of.as_ref(), known_at.as_ref())?;
+        Ok(dashboard::dashboard(state, year, unit.as_deref(), &at).await?)
     }
 
     /// Progress of the year's targets, county-wide and per unit. 目标进度
@@ -140,12 +146,18 @@ impl Query {
         #[graphql(desc = "`county` or a unit's slug; every scope when absent. 范围")] scope: Option<
             String,
         >,
-        #[graphql(desc = "As of the end of this day; now when absent. 截至日期")] as_of: Option<
-            Date,
-        >,
+        #[graphql(
+            desc = "Business date D: what had happened by the end of this day (county time); today when absent, never in the future. 业务截至日期"
+        )]
+        as_of: Option<Date>,
+        #[graphql(
+            desc = "Knowledge time K: only facts recorded at or before this moment; everything recorded when absent. 记录截至时间"
+        )]
+        known_at: Option<DateTime>,
     ) -> async_graphql::Result<Vec<TargetProgress>> {
         let state = ctx.data::<State>()?;
-        Ok(dashboard::targets(state, year, scope.as_deref(), &as_of_arg(as_of.as_ref())?).await?)
+        let at = as_of_arg(as_of.as_ref(), known_at.as_ref())?;
+        Ok(dashboard::targets(state, year, scope.as_deref(), &at).await?)
     }
 
     /// The units' ranking for a year. 单位排名
@@ -153,12 +165,18 @@ impl Query {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The year. 年度")] year: i32,
-        #[graphql(desc = "As of the end of this day; now when absent. 截至日期")] as_of: Option<
-            Date,
-        >,
+        #[graphql(
+            desc = "Business date D: what had happened by the end of this day (county time); today when absent, never in the future. 业务截至日期"
+        )]
+        as_of: Option<Date>,
+        #[graphql(
+            desc = "Knowledge time K: only facts recorded at or before this moment; everything recorded when absent. 记录截至时间"
+        )]
+        known_at: Option<DateTime>,
     ) -> async_graphql::Result<Vec<UnitRank>> {
         let state = ctx.data::<State>()?;
-        Ok(dashboard::ranking(state, year, &as_of_arg(as_of.as_ref())?).await?)
+        let at = as_of_arg(as_of.as_ref(), known_at.as_ref())?;
+        Ok(dashboard::ranking(state, year, &at).await?)
     }
 
     /// Supervision items, by deadline. 督办事项

@@ -116,6 +116,19 @@ impl Mu {
 }
 
 impl DateTime {
+    pub fn to_domain(&self, field: &str) -> Result<time::OffsetDateTime, ApiError> {
+        time::OffsetDateTime::parse(&self.0, &time::format_description::well_known::Rfc3339)
+            .map_err(|_| {
+                ApiError::validation(
+                    field,
+                    format!(
+                        "{field} must be an RFC 3339 date and time, e.g. 2026-06-30T23:59:59+08:00"
+                    ),
+                    format!("{field} 须为 RFC 3339 格式的时间，例如 2026-06-30T23:59:59+08:00"),
+                )
+            })
+    }
+
     pub fn of(t: time::OffsetDateTime) -> DateTime {
         let t = t.to_offset(time::UtcOffset::UTC);
         DateTime(

@@ -238,7 +238,7 @@ impl Subscription {
         let mut shutdown = state.shutdown.clone();
         Ok(async_stream(move |tx| async move {
             let mut live = hub.subscribe();
-            let now = AsOf { date: None };
+            let now = AsOf::default();
             let mut previous: Option<String> = None;
             let mut pending: Option<Position> = None;
             loop {
@@ -252,6 +252,7 @@ impl Subscription {
                                 state.config.write_wait(),
                             )
                             .await;
+                        let _ = state.live.wait_for(p, state.config.write_wait()).await;
                     }
                     match dashboard::dashboard(&state, year, unit.as_deref(), &now).await {
                         Ok(d) => {
