@@ -30,14 +30,22 @@ fn history(projects: usize) -> Vec<(String, AnyEvent, OffsetDateTime)> {
     for u in 0..UNITS {
         out.push((
             format!("unit-u{u}"),
-            AnyEvent::Unit(UnitEvent::UnitCreated(UnitCreated { name: format!("u{u}"), kind: UnitKind::Township, date: date!(2025 - 01 - 01) })),
+            AnyEvent::Unit(UnitEvent::UnitCreated(UnitCreated {
+                name: format!("u{u}"),
+                kind: UnitKind::Township,
+                date: date!(2025 - 01 - 01),
+            })),
             tick(),
         ));
         for metric in TargetMetric::ALL {
             let value = match figures::metric_unit(metric) {
-                figures::MetricUnit::Yuan => TargetValue::Yuan(Yuan::new(1_000_000_000).unwrap_or(Yuan::ZERO)),
+                figures::MetricUnit::Yuan => {
+                    TargetValue::Yuan(Yuan::new(1_000_000_000).unwrap_or(Yuan::ZERO))
+                }
                 figures::MetricUnit::Count => TargetValue::Count(20),
-                figures::MetricUnit::Mu => TargetValue::Mu(Mu::from_ten_thousandths(5_000_000).unwrap_or(Mu::ZERO)),
+                figures::MetricUnit::Mu => {
+                    TargetValue::Mu(Mu::from_ten_thousandths(5_000_000).unwrap_or(Mu::ZERO))
+                }
             };
             out.push((
                 "targets-2026".into(),
@@ -86,13 +94,17 @@ fn history(projects: usize) -> Vec<(String, AnyEvent, OffsetDateTime)> {
             reason: None,
         })));
         if i % 4 != 0 {
-            push(ev(ProjectEvent::ConstructionStarted(ConstructionStarted { date: start.first_day(), evidence: "e".into() })));
+            push(ev(ProjectEvent::ConstructionStarted(ConstructionStarted {
+                date: start.first_day(),
+                evidence: "e".into(),
+            })));
             // Monthly reports from the start month to 2026-11: ~24 periods a project.
             let mut p = start;
             while p <= Period::new(2026, 11).expect("period") {
                 push(ev(ProjectEvent::InvestmentReported(InvestmentReported {
                     period: p,
-                    completed_investment: Yuan::new(2_000_000 + (i as i64 % 7) * 10_000).expect("yuan"),
+                    completed_investment: Yuan::new(2_000_000 + (i as i64 % 7) * 10_000)
+                        .expect("yuan"),
                     funds_in_place: Yuan::new(1_500_000).expect("yuan"),
                 })));
                 p = p.next();
@@ -119,8 +131,15 @@ fn time_it(rounds: usize, mut f: impl FnMut()) -> (f64, f64) {
 }
 
 fn main() {
-    let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let sizes = if sizes.is_empty() { vec![60, 20_000] } else { sizes };
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let sizes = if sizes.is_empty() {
+        vec![60, 20_000]
+    } else {
+        sizes
+    };
     let at = AsOf::now_known(date!(2026 - 12 - 04));
     for n in sizes {
         let events = history(n);
@@ -132,7 +151,12 @@ fn main() {
         let fold_ms = t.elapsed().as_secs_f64() * 1000.0;
         let rounds = 200;
         let baseline = time_it(rounds, || {
-            let total: i64 = ledger.projects().flat_map(|p| p.months.values()).flatten().map(|m| m.completed_investment).sum();
+            let total: i64 = ledger
+                .projects()
+                .flat_map(|p| p.months.values())
+                .flatten()
+                .map(|m| m.completed_investment)
+                .sum();
             std::hint::black_box(total);
         });
         let dashboard = time_it(rounds, || {
@@ -149,9 +173,21 @@ fn main() {
             events.len(),
             events.len() as f64 / (fold_ms / 1000.0)
         );
-        println!("  baseline (sum every report)  p50 {:.3} ms  p99 {:.3} ms", baseline.0, baseline.1);
-        println!("  dashboard (county)           p50 {:.3} ms  p99 {:.3} ms", dashboard.0, dashboard.1);
-        println!("  target progress (all scopes) p50 {:.3} ms  p99 {:.3} ms", targets.0, targets.1);
-        println!("  unit ranking                 p50 {:.3} ms  p99 {:.3} ms", ranking.0, ranking.1);
+        println!(
+            "  baseline (sum every report)  p50 {:.3} ms  p99 {:.3} ms",
+            baseline.0, baseline.1
+        );
+        println!(
+            "  dashboard (county)           p50 {:.3} ms  p99 {:.3} ms",
+            dashboard.0, dashboard.1
+        );
+        println!(
+            "  target progress (all scopes) p50 {:.3} ms  p99 {:.3} ms",
+            targets.0, targets.1
+        );
+        println!(
+            "  unit ranking                 p50 {:.3} ms  p99 {:.3} ms",
+            ranking.0, ranking.1
+        );
     }
 }
