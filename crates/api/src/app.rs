@@ -83,8 +83,11 @@ impl Application {
         } else {
             None
         };
-        let sealer = (config.serve.seal_every > 0)
-            .then(|| store.spawn_sealer(Duration::from_secs(config.serve.seal_every)));
+        let sealer = (config.serve.seal_every > 0).then(|| {
+            config
+                .sealing
+                .spawn(store.clone(), Duration::from_secs(config.serve.seal_every))
+        });
         let (stop, shutdown) = watch::channel(false);
         // The hub starts where the read models are: subscribers get what is recorded after.
         let from = projections::statuses_in(&db)
@@ -188,6 +191,17 @@ impl Application {
         }
         if let Some(sealer) = sealer {
             sealer.abort();
+        }
+        // No request runs any more: the last seal covers everything this server recorded, so a
+        // stopped server never leaves the ledger unsealed.
+        match shared.state.config.sealing.seal(&shared.state.store).await {
+            Ok(Some(receipt)) => tracing::info!(
+                seal_no = receipt.seal_no,
+                receipt = %receipt.to_line(),
+                "sealed at shutdown"
+            ),
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "sealing at shutdown failed"),
         }
         if let Some(p) = projectors {
             p.shutdown().await;

@@ -47,7 +47,9 @@ pub struct ServeArgs {
     pub shutdown_grace: u64,
 
     /// Seal the global log every this many seconds (a digest chained to the previous seal, checked
-    /// by `taizhang verify`); 0 turns periodic sealing off.
+    /// by `taizhang verify`), from the start on, and once more at shutdown; 0 turns periodic
+    /// sealing off (the seal at shutdown stays). Receipts are signed and recorded as
+    /// --seal-key-file and --receipts-file say.
     #[arg(long, env = "TAIZHANG_SEAL_EVERY", default_value_t = 300)]
     pub seal_every: u64,
 
@@ -114,6 +116,8 @@ impl Default for Limits {
 pub struct Config {
     pub database_url: String,
     pub serve: ServeArgs,
+    /// How seals are signed and where their receipts go (crates/receipts).
+    pub sealing: receipts::Sealing,
 }
 
 impl Config {
@@ -139,6 +143,7 @@ impl Config {
                     ..auth::AuthArgs::default()
                 },
             },
+            sealing: receipts::Sealing::default(),
         }
     }
 

@@ -201,6 +201,15 @@ impl AnyEventStore {
         on_store!(self, |s| s.count_all(filter).await)
     }
 
+    /// Committed events no seal covers yet, whether or not $all shows them yet (on PostgreSQL an
+    /// older transaction elsewhere in the cluster can hold them back from readers and sealers).
+    pub async fn unsealed_events(&self) -> Result<u64, StoreError> {
+        match self {
+            AnyEventStore::Postgres(s) => crate::postgres::seal::unsealed(s.pool()).await,
+            AnyEventStore::Sqlite(s) => crate::sqlite::seal::unsealed(s.pool()).await,
+        }
+    }
+
     /// Seals every `every` until the returned task is aborted.
     pub fn spawn_sealer(&self, every: Duration) -> tokio::task::JoinHandle<()> {
         on_store!(self, |s| s.spawn_sealer(every))

@@ -50,6 +50,11 @@ pub enum Mismatch {
         seal_no: u64,
         problem: String,
     },
+    /// The global log as a whole: positions with holes, a counter that handed out more numbers
+    /// than are stored, an emptied store.
+    Log {
+        problem: String,
+    },
 }
 
 impl fmt::Display for Mismatch {
@@ -66,6 +71,7 @@ impl fmt::Display for Mismatch {
             ),
             Mismatch::Stream { stream, problem } => write!(f, "stream {stream}: {problem}"),
             Mismatch::Seal { seal_no, problem } => write!(f, "seal {seal_no}: {problem}"),
+            Mismatch::Log { problem } => write!(f, "$all: {problem}"),
         }
     }
 }
@@ -78,8 +84,11 @@ pub struct VerifyReport {
     pub seals: u64,
     /// Total mismatches found; `mismatches` keeps the first [`MAX_REPORTED_MISMATCHES`].
     pub mismatch_count: u64,
-    /// Event mismatches in $all order, then stream and seal mismatches.
+    /// Event mismatches in $all order, then stream, log and seal mismatches.
     pub mismatches: Vec<Mismatch>,
+    /// Every stored seal, in order, as read in the verification's snapshot: what receipts kept
+    /// outside the database are compared with (crates/receipts).
+    pub sealed: Vec<Seal>,
 }
 
 impl VerifyReport {
@@ -103,7 +112,7 @@ impl VerifyReport {
         fn key(m: &Mismatch) -> (u8, Position, u64) {
             match m {
                 Mismatch::Event { position, .. } => (0, *position, 0),
-                Mismatch::Stream { .. } => (1, Position::START, 0),
+                Mismatch::Stream { .. } | Mismatch::Log { .. } => (1, Position::START, 0),
                 Mismatch::Seal { seal_no, .. } => (2, Position::START, *seal_no),
             }
         }
@@ -287,6 +296,77 @@ where
         checker.check(seal, digest, report);
     }
     Ok(())
+}
+
+/// Checks that the SQLite log's positions run 1, 2, 3, … without holes and end where the
+/// AUTOINCREMENT counter (`sqlite_sequence`) says the last number was handed out. A number is
+/// consumed only by an insert that commits (a rolled-back append rolls the counter back too), so a
+/// hole or a counter beyond the last row means rows were removed behind the triggers: the newest
+/// ones (truncation), or all of them (an emptied store).
+#[derive(Debug, Default)]
+pub struct ContiguityChecker {
+    expected: i64,
+    holes: u64,
+}
+
+impl ContiguityChecker {
+    pub fn new() -> Self {
+        ContiguityChecker {
+            expected: 1,
+            holes: 0,
+        }
+    }
+
+    /// Feed every stored position in ascending order.
+    pub fn push(&mut self, position: i64, report: &mut VerifyReport) {
+        if position != self.expected {
+            self.holes += 1;
+            if position > self.expected {
+                report.push(Mismatch::Log {
+                    problem: format!(
+                        "positions {}..={} are missing before position {position}: events were \
+                         removed",
+                        self.expected,
+                        position - 1
+                    ),
+                });
+            } else {
+                report.push(Mismatch::Log {
+                    problem: format!("position {position} is out of order"),
+                });
+            }
+        }
+        self.expected = position.saturating_add(1);
+    }
+
+    /// Compares the last position with the counter (`None`: the counter has no row, which is
+    /// only right for a store that never held an event).
+    pub fn finish(self, counter: Option<i64>, report: &mut VerifyReport) {
+        let last = self.expected - 1;
+        let counter = counter.unwrap_or(0);
+        if counter > last {
+            report.push(Mismatch::Log {
+                problem: if last == 0 {
+                    format!(
+                        "the store holds no events, but its position counter (sqlite_sequence) \
+                         has handed out {counter}: every event was removed"
+                    )
+                } else {
+                    format!(
+                        "the last stored position is {last}, but the position counter \
+                         (sqlite_sequence) has handed out {counter}: the newest events were removed"
+                    )
+                },
+            });
+        } else if counter < last {
+            report.push(Mismatch::Log {
+                problem: format!(
+                    "the last stored position is {last}, beyond the position counter \
+                     (sqlite_sequence) at {counter}: the counter was reset"
+                ),
+            });
+        }
+    }
 }
 
 /// What is wrong with a stream whose head row (`head` version) disagrees with its last stored event

@@ -56,6 +56,10 @@ pub struct Cli {
     )]
     pub log_format: api::LogFormat,
 
+    /// The seal key and the receipts file (docs/ledger-format.md, "Receipts").
+    #[command(flatten)]
+    pub sealing: receipts::SealArgs,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -176,18 +180,27 @@ pub enum Command {
     /// Check that nobody rewrote history (exit code 0 only when everything matches).
     ///
     /// Recomputes every event's SHA-256 hash chain, every stream head and every seal from the
-    /// stored rows. Prints the first mismatch with its stream, version and global position (or seal number),
-    /// followed by the others. Exit code 0 when everything matches, 1 when something does not,
-    /// 2 when verification could not run (e.g. no database).
-    Verify,
+    /// stored rows, and on SQLite that positions run without holes up to the AUTOINCREMENT
+    /// counter. Prints the first mismatch with its stream, version and global position (or seal
+    /// number), followed by the others. Alone this proves self-consistency only; with --receipt
+    /// (receipts kept outside the database) it proves the ledger still holds, unchanged, what
+    /// each receipt covers. Exit code 0 when everything matches, 1 when something does not, 2
+    /// when verification could not run (e.g. no database).
+    Verify(crate::commands::verify::VerifyArgs),
 
-    /// Seal the global log now.
+    /// Seal the global log now and print the receipt.
     ///
     /// Writes a digest of all events since the previous seal, chained to it, so that even a
-    /// consistent rewrite of a whole stream (hashes included) is detected by `verify`.
-    ///
-    /// Prints the new seal, or says there was nothing new to seal.
+    /// consistent rewrite of a whole stream (hashes included) is detected by `verify`. Prints the
+    /// seal and its receipt (one JSON line, signed with --seal-key-file when set, appended to
+    /// --receipts-file when set): keep it outside the database. Or says there was nothing new.
     Seal,
+
+    /// Make or show the Ed25519 key that signs seal receipts (kept outside the database).
+    Keys {
+        #[command(subcommand)]
+        command: crate::commands::keys::KeysCommand,
+    },
 
     /// Run, inspect, resume and rebuild the projections (the reporting read models).
     Projections {

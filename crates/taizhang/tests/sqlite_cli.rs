@@ -116,10 +116,16 @@ async fn without_database_url_every_command_runs_on_the_data_directory() {
         "a second demo adds nothing"
     );
 
+    // The demo sealed what it wrote: nothing is left for `seal`.
+    assert!(
+        stderr(&first).contains(&format!("sealed: seal 1 covers {events} events")),
+        "{}",
+        text(&first)
+    );
     let sealed = in_dir(&dir, &["seal"]);
     assert!(sealed.status.success(), "{}", text(&sealed));
     assert!(
-        stdout(&sealed).contains(&format!("covers {events} events")),
+        stdout(&sealed).contains("nothing new to seal"),
         "{}",
         text(&sealed)
     );

@@ -10,7 +10,7 @@ mod errors;
 mod import;
 mod notifier;
 mod read;
-mod seal;
+pub(crate) mod seal;
 mod subscription;
 #[cfg(feature = "conformance")]
 pub mod testing;

@@ -97,3 +97,15 @@ pub(crate) async fn seal(pool: &PgPool) -> Result<Option<Seal>, StoreError> {
         sealed_at,
     }))
 }
+
+/// Committed events after the last seal, whether or not $all shows them yet (an older
+/// transaction elsewhere can hold them below the visibility horizon, out of a seal's reach).
+pub(crate) async fn unsealed(pool: &PgPool) -> Result<u64, StoreError> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM eventstore.events e WHERE NOT EXISTS (SELECT 1 FROM eventstore.seals s \
+         WHERE (e.tx_id, e.position) <= (s.to_commit::text::xid8, s.to_prepare))",
+    )
+    .fetch_one(pool)
+    .await?;
+    to_u64(n, "event count")
+}

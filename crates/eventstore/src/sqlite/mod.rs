@@ -24,7 +24,7 @@ pub(crate) mod append;
 mod checkpoint;
 mod import;
 mod read;
-mod seal;
+pub(crate) mod seal;
 mod subscription;
 #[cfg(feature = "conformance")]
 pub mod testing;

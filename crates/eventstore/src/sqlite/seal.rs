@@ -81,3 +81,13 @@ pub(crate) async fn seal(pool: &SqlitePool) -> Result<Option<Seal>, StoreError> 
         sealed_at: super::read::from_micros(sealed_at_micros)?,
     }))
 }
+
+/// Committed events after the last seal.
+pub(crate) async fn unsealed(pool: &SqlitePool) -> Result<u64, StoreError> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM events WHERE position > coalesce((SELECT max(to_prepare) FROM seals), 0)",
+    )
+    .fetch_one(pool)
+    .await?;
+    crate::error::to_u64(n, "event count")
+}

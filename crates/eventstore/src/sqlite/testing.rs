@@ -34,15 +34,26 @@ pub fn remove_store_files(path: &Path) {
 /// Runs `sql` on `table` with its append-only triggers dropped and then recreated as they were,
 /// in one transaction: tampering as someone with the file would, for tests of `verify`.
 pub async fn without_triggers(pool: &SqlitePool, table: &str, sql: &str) {
+    triggers_off(pool, Some(table), sql).await;
+}
+
+/// Runs `sql` with every trigger of the file dropped and recreated, in one transaction: the
+/// file owner rewriting several tables at once.
+pub async fn without_any_triggers(pool: &SqlitePool, sql: &str) {
+    triggers_off(pool, None, sql).await;
+}
+
+async fn triggers_off(pool: &SqlitePool, table: Option<&str>, sql: &str) {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.unwrap();
     let triggers: Vec<(String, String)> = sqlx::query_as(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1",
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' \
+         AND (?1 IS NULL OR tbl_name = ?1)",
     )
     .bind(table)
     .fetch_all(&mut *tx)
     .await
     .unwrap();
-    assert!(!triggers.is_empty(), "{table} has no triggers");
+    assert!(!triggers.is_empty(), "{table:?} has no triggers");
     for (name, _) in &triggers {
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP TRIGGER {name}")))
             .execute(&mut *tx)

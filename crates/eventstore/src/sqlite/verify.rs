@@ -8,7 +8,9 @@ use super::position_of;
 use super::read::from_micros;
 use crate::error::to_u64;
 use crate::hash::to_hash;
-use crate::verify::{Mismatch, StoredEvent, StreamChainChecker, VerifyReport, check_seals};
+use crate::verify::{
+    ContiguityChecker, Mismatch, StoredEvent, StreamChainChecker, VerifyReport, check_seals,
+};
 use crate::{Position, Seal, StoreError};
 
 pub(crate) async fn verify(pool: &SqlitePool) -> Result<VerifyReport, StoreError> {
@@ -71,7 +73,7 @@ pub(crate) async fn verify(pool: &SqlitePool) -> Result<VerifyReport, StoreError
         }
     }
 
-    // 3. Seals, against the event hashes of $all in order.
+    // The seals, checked below.
     let seals: Vec<Seal> = sqlx::query(
         "SELECT seal_no, from_commit, from_prepare, to_commit, to_prepare, event_count, digest, \
          prev_hash, hash, sealed_at FROM seals ORDER BY seal_no",
@@ -104,6 +106,26 @@ pub(crate) async fn verify(pool: &SqlitePool) -> Result<VerifyReport, StoreError
     })
     .collect::<Result<_, StoreError>>()?;
 
+    // 3. Positions 1, 2, 3, … without holes, up to the AUTOINCREMENT counter: removing the newest
+    //    events (or all of them) together with their stream rows and seals leaves every chain and
+    //    seal consistent, but not the counter, which SQLite keeps in `sqlite_sequence`.
+    {
+        let mut contiguity = ContiguityChecker::new();
+        let mut rows =
+            sqlx::query_scalar::<_, i64>("SELECT position FROM events ORDER BY position")
+                .fetch(&mut *tx);
+        while let Some(position) = rows.try_next().await? {
+            contiguity.push(position, &mut report);
+        }
+        drop(rows);
+        let counter: Option<i64> =
+            sqlx::query_scalar("SELECT seq FROM sqlite_sequence WHERE name = 'events'")
+                .fetch_optional(&mut *tx)
+                .await?;
+        contiguity.finish(counter, &mut report);
+    }
+
+    // 4. Seals, against the event hashes of $all in order.
     if let Some(last) = seals.last() {
         let rows =
             sqlx::query("SELECT position, hash FROM events WHERE position <= ?1 ORDER BY position")
@@ -119,6 +141,7 @@ pub(crate) async fn verify(pool: &SqlitePool) -> Result<VerifyReport, StoreError
         check_seals(&seals, Box::pin(rows), &mut report).await?;
     }
     drop(tx);
+    report.sealed = seals;
     report.sort();
     Ok(report)
 }

@@ -19,7 +19,11 @@ use super::progress::Progress;
 /// Events per write (one call of the store's import function).
 const BATCH: usize = 1000;
 
-pub async fn run<S: EventStore>(store: &S, path: &Path) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    store: &eventstore::AnyEventStore,
+    path: &Path,
+    sealing: &receipts::Sealing,
+) -> anyhow::Result<ExitCode> {
     let refused = || {
         format!(
             "{} was refused; nothing was written (文件被拒绝，未写入任何数据)",
@@ -73,7 +77,15 @@ pub async fn run<S: EventStore>(store: &S, path: &Path) -> anyhow::Result<ExitCo
         hex::encode(summary.digest),
         summary.events
     );
-    super::verify::run(store).await
+    // The target's own first seal over everything imported (its positions are its own, so the
+    // source's seals cannot be stored as they were; they were checked against the file above).
+    super::seal::after_write(store, sealing).await?;
+    super::verify::run(
+        store,
+        &super::verify::VerifyArgs::default(),
+        &receipts::Sealing::default(),
+    )
+    .await
 }
 
 /// Reads all of `path` and checks it; nothing touches the store.

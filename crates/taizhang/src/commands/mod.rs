@@ -5,6 +5,7 @@ mod export;
 mod export_format;
 pub mod healthcheck;
 mod import;
+pub mod keys;
 mod migrate;
 mod progress;
 pub mod projections;
@@ -12,7 +13,7 @@ mod schema;
 mod seal;
 pub mod serve;
 pub mod tokens;
-mod verify;
+pub mod verify;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -37,9 +38,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Schema { output } => return schema::run(output.as_deref()),
         Command::Healthcheck(args) => return Ok(healthcheck::run(&args)),
+        Command::Keys { command } => return keys::run(&command, &cli.sealing),
         _ => {}
     }
     let target = cli.store()?;
+    let sealing = receipts::Sealing::from_args(&cli.sealing)?;
     tracing::info!(
         backend = target.backend().name(),
         store = %target.describe(),
@@ -48,23 +51,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     );
     if let Command::Serve(args) = cli.command {
         // The server opens the store itself (and logs it again with its own settings).
-        return serve::run(target.url, *args).await;
+        return serve::run(target.url, *args, sealing).await;
     }
     // One line for people at a terminal; stderr, because stdout may be an export or a token.
     eprintln!("{}", store_line(&target));
     let store = open(&target, Duration::from_secs(cli.connect_timeout)).await?;
     match cli.command {
         Command::Migrate => migrate::run(&store).await,
-        Command::Verify => verify::run(&store).await,
-        Command::Seal => seal::run(&store).await,
-        Command::Demo => demo::run(&store).await,
+        Command::Verify(args) => verify::run(&store, &args, &sealing).await,
+        Command::Seal => seal::run(&store, &sealing).await,
+        Command::Demo => {
+            let code = demo::run(&store).await?;
+            seal::after_write(&store, &sealing).await?;
+            Ok(code)
+        }
         Command::Projections { command } => projections::run(&store, command).await,
-        Command::Tokens { command } => tokens::run(&store, command).await,
+        Command::Tokens { command } => {
+            let code = tokens::run(&store, command).await?;
+            seal::after_write(&store, &sealing).await?;
+            Ok(code)
+        }
         Command::Export { output } => {
             export::run(&store, store.backend().name(), output.as_deref()).await
         }
-        Command::Import { file } => import::run(&store, &file).await,
-        Command::Schema { .. } | Command::Serve(_) | Command::Healthcheck(_) => {
+        Command::Import { file } => import::run(&store, &file, &sealing).await,
+        Command::Schema { .. }
+        | Command::Serve(_)
+        | Command::Healthcheck(_)
+        | Command::Keys { .. } => {
             unreachable!("dispatched above")
         }
     }

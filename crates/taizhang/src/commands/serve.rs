@@ -27,7 +27,11 @@ const DEMO_TOKEN_ACTOR: &str = "taizhang serve --demo";
 /// Long enough to try things over a week, short enough not to linger as a way in.
 const DEMO_TOKEN_LIFETIME: time::Duration = time::Duration::days(7);
 
-pub async fn run(database_url: String, command: ServeCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    database_url: String,
+    command: ServeCommand,
+    sealing: receipts::Sealing,
+) -> anyhow::Result<ExitCode> {
     // Seeding and the token come before the server starts, so that the server's first-run check
     // (no active token) and the projectors see them.
     let demo_token = if command.demo {
@@ -38,6 +42,7 @@ pub async fn run(database_url: String, command: ServeCommand) -> anyhow::Result<
     let config = api::Config {
         database_url: database_url.clone(),
         serve: command.server,
+        sealing,
     };
     let app = api::Application::build(config).await.with_context(|| {
         format!(
