@@ -153,8 +153,7 @@ fn main() {
         let baseline = time_it(rounds, || {
             let total: i64 = ledger
                 .projects()
-                .flat_map(|p| p.months.values())
-                .flatten()
+                .flat_map(|p| p.months.iter())
                 .map(|m| m.completed_investment)
                 .sum();
             std::hint::black_box(total);

@@ -10,6 +10,7 @@ use domain::targets::{TargetMetric, TargetScope, TargetValue, TargetsEvent};
 use domain::unit::UnitEvent;
 use domain::{AnyEvent, Period};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
@@ -47,6 +48,7 @@ pub struct Plan {
 /// One report or correction of a period's figures (yuan).
 #[derive(Debug, Clone, Copy)]
 pub struct MonthFigures {
+    pub period: Period,
     pub completed_investment: i64,
     pub funds_in_place: i64,
     pub stamp: Stamp,
@@ -80,17 +82,26 @@ pub struct ProjectFacts {
     pub industrial: bool,
     pub intended_investment: i64,
     /// The responsible unit from registration on, then every reassignment, in recording order.
-    pub assignments: Vec<Dated<String>>,
+    pub assignments: Vec<Dated<Arc<str>>>,
     pub agreements: Vec<Agreement>,
     pub plans: Vec<Plan>,
     pub starts: Vec<Dated<()>>,
     pub completions: Vec<Dated<()>>,
     pub productions: Vec<Dated<()>>,
     pub abandonments: Vec<Dated<()>>,
-    /// Per period, the report and then its corrections, in recording order.
-    pub months: BTreeMap<Period, Vec<MonthFigures>>,
+    /// Every report and correction, sorted by period and, within a period, in recording order
+    /// (one flat list: summing a year walks a short contiguous run).
+    pub months: Vec<MonthFigures>,
     pub expropriation_targets: Vec<ExpropriationTarget>,
     pub expropriation_reports: Vec<ExpropriationReport>,
+}
+
+impl ProjectFacts {
+    /// Reports mostly come month after month, so this is nearly always a push at the end.
+    fn add_month(&mut self, m: MonthFigures) {
+        let at = self.months.partition_point(|x| x.period <= m.period);
+        self.months.insert(at, m);
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -271,7 +282,7 @@ impl Ledger {
                     assignments: vec![Dated {
                         date: r.date,
                         stamp,
-                        value: r.responsible_unit.as_str().to_owned(),
+                        value: Arc::from(r.responsible_unit.as_str()),
                     }],
                     agreements: Vec::new(),
                     plans: Vec::new(),
@@ -279,7 +290,7 @@ impl Ledger {
                     completions: Vec::new(),
                     productions: Vec::new(),
                     abandonments: Vec::new(),
-                    months: BTreeMap::new(),
+                    months: Vec::new(),
                     expropriation_targets: Vec::new(),
                     expropriation_reports: Vec::new(),
                 },
@@ -327,22 +338,22 @@ impl Ledger {
             E::ConstructionCompleted(c) => p.completions.push(on(c.date)),
             E::ProductionStarted(s) => p.productions.push(on(s.date)),
             E::ProjectAbandoned(a) => p.abandonments.push(on(a.date)),
-            E::InvestmentReported(r) => p.months.entry(r.period).or_default().push(MonthFigures {
+            E::InvestmentReported(r) => p.add_month(MonthFigures {
+                period: r.period,
                 completed_investment: r.completed_investment.get(),
                 funds_in_place: r.funds_in_place.get(),
                 stamp,
             }),
-            E::InvestmentReportCorrected(r) => {
-                p.months.entry(r.period).or_default().push(MonthFigures {
-                    completed_investment: r.completed_investment.get(),
-                    funds_in_place: r.funds_in_place.get(),
-                    stamp,
-                })
-            }
+            E::InvestmentReportCorrected(r) => p.add_month(MonthFigures {
+                period: r.period,
+                completed_investment: r.completed_investment.get(),
+                funds_in_place: r.funds_in_place.get(),
+                stamp,
+            }),
             E::ResponsibilityAssigned(r) => p.assignments.push(Dated {
                 date: r.date,
                 stamp,
-                value: r.responsible_unit.as_str().to_owned(),
+                value: Arc::from(r.responsible_unit.as_str()),
             }),
             E::ContactLogged(_)
             | E::CompanyRegistered(_)

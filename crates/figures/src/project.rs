@@ -8,6 +8,7 @@ use crate::{AsOf, Light};
 use domain::Period;
 use domain::project::{AgreementKind, InvestorType, ProjectKind};
 use domain::rules::LightBands;
+use std::sync::Arc;
 use time::Date;
 use uuid::Uuid;
 
@@ -62,7 +63,7 @@ impl SizeClass {
 pub struct ProjectView {
     pub id: Uuid,
     /// The unit responsible at D: the assignment with the latest effective date ≤ D known at K.
-    pub unit: String,
+    pub unit: Arc<str>,
     pub kind: ProjectKind,
     pub investor_type: InvestorType,
     pub industrial: bool,
@@ -102,7 +103,7 @@ impl ProjectView {
             .max_by_key(|a| (a.date, a.stamp.seq))
             .or_else(|| p.assignments.first())
             .map(|a| a.value.clone())
-            .unwrap_or_default();
+            .unwrap_or_else(|| Arc::from(""));
         let signed = || {
             p.agreements
                 .iter()
@@ -138,21 +139,23 @@ impl ProjectView {
 
 /// The start month of the latest year's plan (its latest revision known at K) that names one.
 fn plan_start(p: &ProjectFacts, at: &AsOf) -> Option<Period> {
-    let mut latest_per_year: Vec<(i32, u64, Option<Period>)> = Vec::new();
-    for plan in p.plans.iter().filter(|pl| at.knows(&pl.stamp)) {
-        match latest_per_year.iter_mut().find(|(y, _, _)| *y == plan.year) {
-            Some(entry) if entry.1 < plan.stamp.seq => {
-                *entry = (plan.year, plan.stamp.seq, plan.planned_start)
-            }
-            Some(_) => {}
-            None => latest_per_year.push((plan.year, plan.stamp.seq, plan.planned_start)),
+    // Plans are few per project: a pair of scans finds each year's latest known revision
+    // without allocating.
+    let mut best: Option<(i32, Period)> = None;
+    for (i, plan) in p.plans.iter().enumerate() {
+        if !at.knows(&plan.stamp) {
+            continue;
+        }
+        let superseded = p.plans[i + 1..]
+            .iter()
+            .any(|later| later.year == plan.year && at.knows(&later.stamp));
+        if let (false, Some(start)) = (superseded, plan.planned_start)
+            && best.is_none_or(|(y, _)| plan.year > y)
+        {
+            best = Some((plan.year, start));
         }
     }
-    latest_per_year
-        .into_iter()
-        .filter_map(|(y, _, start)| start.map(|s| (y, s)))
-        .max_by_key(|(y, _)| *y)
-        .map(|(_, s)| s)
+    best.map(|(_, s)| s)
 }
 
 /// The plan for year `y` known at K (its latest revision).
@@ -164,24 +167,31 @@ pub(crate) fn plan_for(p: &ProjectFacts, y: i32, at: &AsOf) -> Option<i64> {
         .map(|pl| pl.planned_investment)
 }
 
-/// A period's figures known at K: the latest of the report and its corrections.
-fn month_at(reports: &[crate::facts::MonthFigures], at: &AsOf) -> Option<(i64, i64)> {
-    reports
-        .iter()
-        .filter(|r| at.knows(&r.stamp))
-        .max_by_key(|r| r.stamp.seq)
-        .map(|r| (r.completed_investment, r.funds_in_place))
+/// Σ (completed investment, funds in place) over the periods `from ..= to`, each period's
+/// figure being the latest of its report and corrections known at K.
+fn sum_months(p: &ProjectFacts, from: Period, to: Period, at: &AsOf) -> (i64, i64) {
+    let start = p.months.partition_point(|m| m.period < from);
+    let (mut sum, mut current): ((i64, i64), Option<(Period, i64, i64)>) = ((0, 0), None);
+    for m in p.months[start..].iter().take_while(|m| m.period <= to) {
+        if !at.knows(&m.stamp) {
+            continue;
+        }
+        match current {
+            // A later entry of the same period replaces it (entries are in recording order).
+            Some((period, _, _)) if period == m.period => {}
+            Some((_, i, f)) => sum = (sum.0 + i, sum.1 + f),
+            None => {}
+        }
+        current = Some((m.period, m.completed_investment, m.funds_in_place));
+    }
+    if let Some((_, i, f)) = current {
+        sum = (sum.0 + i, sum.1 + f);
+    }
+    sum
 }
 
-/// Σ (completed investment, funds in place) over the periods `from ..= to` known at K.
-fn sum_months(p: &ProjectFacts, range: Option<(Period, Period)>, at: &AsOf) -> (i64, i64) {
-    let Some((from, to)) = range else {
-        return (0, 0);
-    };
-    p.months
-        .range(from..=to)
-        .filter_map(|(_, reports)| month_at(reports, at))
-        .fold((0, 0), |(i, f), (mi, mf)| (i + mi, f + mf))
+fn sum_closed(p: &ProjectFacts, range: Option<(Period, Period)>, at: &AsOf) -> (i64, i64) {
+    range.map_or((0, 0), |(from, to)| sum_months(p, from, to, at))
 }
 
 /// Latest cumulative expropriation report with an as-of date ≤ `until` known at K.
@@ -250,16 +260,11 @@ impl ProjectFigures {
     ) -> Option<ProjectFigures> {
         let view = ProjectView::at(p, at)?;
         let m = closed_months(year, at.date);
-        let (ytd_investment, ytd_funds) = sum_months(p, closed_periods(year, m), at);
+        let (ytd_investment, ytd_funds) = sum_closed(p, closed_periods(year, m), at);
         let (prior_ytd_investment, prior_ytd_funds) =
-            sum_months(p, closed_periods(year - 1, m), at);
-        let d_period = Period::of(at.date);
-        let cumulative_funds = p
-            .months
-            .range(..=d_period)
-            .filter_map(|(_, r)| month_at(r, at))
-            .map(|(_, f)| f)
-            .sum();
+            sum_closed(p, closed_periods(year - 1, m), at);
+        let first = p.months.first().map_or(Period::of(at.date), |m| m.period);
+        let (_, cumulative_funds) = sum_months(p, first, Period::of(at.date), at);
         let planned_investment = plan_for(p, year, at);
         let live = !view.abandoned;
 

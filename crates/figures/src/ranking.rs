@@ -28,12 +28,21 @@ impl Figures<'_> {
             Some(r) => (r.completion_cap, r.red_project_penalty),
             None => (defaults.completion_cap, defaults.red_project_penalty),
         };
+        let progress = self.target_progress();
+        let mut reds_and_ytd: std::collections::HashMap<&str, (u32, i64)> = Default::default();
+        for f in self.projects.iter().filter(|f| !f.view.abandoned) {
+            let e = reds_and_ytd.entry(&f.view.unit).or_default();
+            e.0 += u32::from(f.light == Some(Light::Red));
+            e.1 += f.ytd_investment;
+        }
         let mut rows: Vec<(Option<Ratio>, UnitRank)> = self
             .units()
             .map(|unit| {
-                let scope = Scope::Unit(unit.to_owned());
                 let (mut weighted, mut weights, mut target_count) = (0i128, 0i128, 0u32);
-                for tp in self.targets_of(&scope) {
+                for tp in progress
+                    .iter()
+                    .filter(|t| t.scope.code() == unit && t.scope != Scope::County)
+                {
                     let Some(completion) = tp.completion else {
                         continue;
                     };
@@ -45,11 +54,7 @@ impl Figures<'_> {
                     weights += weight;
                     target_count += u32::from(weight > 0);
                 }
-                let (mut reds, mut ytd) = (0u32, 0i64);
-                for f in self.live(&scope) {
-                    reds += u32::from(f.light == Some(Light::Red));
-                    ytd += f.ytd_investment;
-                }
+                let (reds, ytd) = reds_and_ytd.get(unit).copied().unwrap_or_default();
                 let score = Ratio::new(weighted, weights * 100)
                     .map(|w| w - Ratio::int(i128::from(penalty) * i128::from(reds)));
                 let row = UnitRank {

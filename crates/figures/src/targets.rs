@@ -73,19 +73,45 @@ pub struct TargetProgress {
 impl Figures<'_> {
     /// Every scope's progress (county first, then units by slug), metrics in their fixed order.
     pub fn target_progress(&self) -> Vec<TargetProgress> {
-        let mut scopes = vec![Scope::County];
-        scopes.extend(self.units().map(|u| Scope::Unit(u.to_owned())));
-        scopes.iter().flat_map(|s| self.targets_of(s)).collect()
+        // One pass over the projects sums every unit's actuals; the county's is their total.
+        let mut by_unit: std::collections::BTreeMap<&str, [i64; 8]> =
+            self.units().map(|u| (u, [0; 8])).collect();
+        let mut county = [0i64; 8];
+        for f in self.projects.iter().filter(|f| !f.view.abandoned) {
+            let unit = by_unit.get_mut(&*f.view.unit);
+            let values = TargetMetric::ALL.map(|m| project_value(f, m));
+            for (i, v) in values.iter().enumerate() {
+                county[i] += v;
+            }
+            if let Some(sums) = unit {
+                for (i, v) in values.iter().enumerate() {
+                    sums[i] += v;
+                }
+            }
+        }
+        let mut rows = self.rows(Scope::County, &county);
+        for (unit, sums) in by_unit {
+            rows.extend(self.rows(Scope::Unit(unit.to_owned()), &sums));
+        }
+        rows
     }
 
     /// One scope's progress, the eight metrics in their fixed order.
     pub fn targets_of(&self, scope: &Scope) -> Vec<TargetProgress> {
+        let mut sums = [0i64; 8];
+        for f in self.live(scope) {
+            for (i, m) in TargetMetric::ALL.iter().enumerate() {
+                sums[i] += project_value(f, *m);
+            }
+        }
+        self.rows(scope.clone(), &sums)
+    }
+
+    fn rows(&self, scope: Scope, actuals: &[i64; 8]) -> Vec<TargetProgress> {
         TargetMetric::ALL
             .iter()
-            .map(|&metric| {
-                let actual = self.live(scope).map(|f| project_value(f, metric)).sum();
-                self.progress(scope.clone(), metric, actual)
-            })
+            .zip(actuals)
+            .map(|(&metric, &actual)| self.progress(scope.clone(), metric, actual))
             .collect()
     }
 

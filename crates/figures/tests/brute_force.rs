@@ -303,6 +303,12 @@ proptest! {
                     let ytd_row = targets.iter().find(|t| t.metric == domain::targets::TargetMetric::CompletedInvestment).unwrap();
                     prop_assert_eq!(ytd_row.actual, dash.ytd_investment);
                 }
+                // The one-pass progress of every scope equals each scope's own.
+                let all = figures.target_progress();
+                for scope in [Scope::County, Scope::Unit("u-a".into()), Scope::Unit("u-c".into())] {
+                    let mine: Vec<_> = all.iter().filter(|t| t.scope == scope).cloned().collect();
+                    prop_assert_eq!(mine, figures.targets_of(&scope));
+                }
                 // Every live project is in exactly one unit's figures.
                 let by_units: u32 = UNITS.iter().map(|u| figures.dashboard(&Scope::Unit((*u).into())).project_count).sum();
                 prop_assert_eq!(by_units, figures.dashboard(&Scope::County).project_count);
