@@ -171,7 +171,9 @@ pub(crate) fn plan_for(p: &ProjectFacts, y: i32, at: &AsOf) -> Option<i64> {
 /// figure being the latest of its report and corrections known at K.
 fn sum_months(p: &ProjectFacts, from: Period, to: Period, at: &AsOf) -> (i64, i64) {
     let start = p.months.partition_point(|m| m.period < from);
-    let (mut sum, mut current): ((i64, i64), Option<(Period, i64, i64)>) = ((0, 0), None);
+    let mut sum = (0i64, 0i64);
+    // The period being summed and its latest known (investment, funds).
+    let mut current: Option<(Period, i64, i64)> = None;
     for m in p.months[start..].iter().take_while(|m| m.period <= to) {
         if !at.knows(&m.stamp) {
             continue;
