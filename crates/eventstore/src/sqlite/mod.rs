@@ -176,6 +176,13 @@ impl SqliteEventStore {
         crate::seal::spawn_sealer(self.clone(), every)
     }
 
+    /// Changes after each append (or import) this process commits through this store or a clone
+    /// of it, when [`SqliteStoreOptions::wake_subscribers`] is on: what consumers in this process
+    /// wait on instead of polling (other processes' appends are only found by polling).
+    pub fn appended(&self) -> watch::Receiver<u64> {
+        self.shared.appended.subscribe()
+    }
+
     fn wake_subscribers(&self) {
         if self.options.wake_subscribers {
             self.shared.appended.send_modify(|n| *n = n.wrapping_add(1));
