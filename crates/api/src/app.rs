@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use commands::CommandHandler;
 use eventstore::{AnyEventStore, Database, Location, PgEventStore, Position, SqliteEventStore};
-use projections::{AnyProjectors, RunnerOptions, Waiter};
+use projections::{Projectors, RunnerOptions, Waiter};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::SqlitePoolOptions;
 use tokio::net::TcpListener;
@@ -41,7 +41,7 @@ pub enum BuildError {
 pub struct Application {
     listener: TcpListener,
     shared: Arc<Shared>,
-    projectors: Option<AnyProjectors>,
+    projectors: Option<Projectors>,
     /// The periodic sealer, stopped at shutdown.
     sealer: Option<tokio::task::JoinHandle<()>>,
     stop: watch::Sender<bool>,
@@ -73,9 +73,9 @@ impl Application {
         let projection_names = projections::projection_names();
         let projectors = if config.serve.projectors {
             Some(
-                AnyProjectors::start(
+                Projectors::start_any(
                     &store,
-                    projections::system_clock(),
+                    projections::all(projections::system_clock()),
                     RunnerOptions::default(),
                 )
                 .map_err(BuildError::Projectors)?,

@@ -20,11 +20,10 @@ use eventstore::postgres::testing::TestDatabase;
 use eventstore::{EventStore, ExpectedVersion, NewEvent, PgEventStore, Position, RecordedEvent};
 use projections::{
     LedgerProjection, Projection, ProjectionError, Projectors, RebuildOptions, RunnerOptions,
-    TimelineProjection, WaitOutcome, Waiter, Which, shared,
+    TimelineProjection, Touched, Tx, WaitOutcome, Waiter, Which, shared,
 };
 use serde::Serialize;
 use serde_json::json;
-use sqlx::PgConnection;
 use time::macros::date;
 use uuid::Uuid;
 
@@ -46,9 +45,12 @@ impl Projection for TypeCounter {
 
     async fn apply_batch(
         &self,
-        conn: &mut PgConnection,
+        tx: &mut Tx<'_>,
         events: &[RecordedEvent],
     ) -> Result<(), ProjectionError> {
+        let Tx::Postgres(conn) = tx else {
+            return Err(ProjectionError::batch("the benchmark runs on PostgreSQL"));
+        };
         let mut counts = std::collections::BTreeMap::<&str, i64>::new();
         for e in events {
             *counts.entry(e.event_type.as_str()).or_default() += 1;
@@ -62,7 +64,7 @@ impl Projection for TypeCounter {
         )
         .bind(&types)
         .bind(&n)
-        .execute(conn)
+        .execute(&mut **conn)
         .await?;
         Ok(())
     }
@@ -333,10 +335,10 @@ impl Projection for LedgerReplay {
 
     async fn apply_batch(
         &self,
-        conn: &mut PgConnection,
+        tx: &mut Tx<'_>,
         events: &[RecordedEvent],
     ) -> Result<(), ProjectionError> {
-        Projection::apply_batch(&self.0, conn, events).await
+        Projection::apply_batch(&self.0, tx, events).await
     }
 }
 
@@ -350,7 +352,9 @@ async fn time_refresh(pool: &sqlx::PgPool, limit: Duration) -> Option<Duration> 
         .await
         .unwrap();
     let started = Instant::now();
-    match tokio::time::timeout(limit, ledger.after_catch_up(&mut tx)).await {
+    let mut batch = Tx::Postgres(&mut tx);
+    let refresh = ledger.after_catch_up(&mut batch, &Touched::All);
+    match tokio::time::timeout(limit, refresh).await {
         Ok(result) => {
             result.unwrap();
             let took = started.elapsed();

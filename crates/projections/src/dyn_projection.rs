@@ -8,9 +8,8 @@ use std::sync::Arc;
 
 use eventstore::RecordedEvent;
 use futures::future::BoxFuture;
-use sqlx::PgConnection;
 
-use crate::{Projection, ProjectionError};
+use crate::{Projection, ProjectionError, Touched, Tx};
 
 /// A projection behind a pointer: what the registry returns and the runtime runs.
 pub type SharedProjection = Arc<dyn AnyProjection>;
@@ -21,12 +20,13 @@ pub trait AnyProjection: Send + Sync + 'static {
     fn tables(&self) -> &'static [&'static str];
     fn apply_batch<'a>(
         &'a self,
-        conn: &'a mut PgConnection,
+        tx: &'a mut Tx<'_>,
         events: &'a [RecordedEvent],
     ) -> BoxFuture<'a, Result<(), ProjectionError>>;
     fn after_catch_up<'a>(
         &'a self,
-        conn: &'a mut PgConnection,
+        tx: &'a mut Tx<'_>,
+        touched: &'a Touched,
     ) -> BoxFuture<'a, Result<(), ProjectionError>>;
 }
 
@@ -41,17 +41,18 @@ impl<P: Projection> AnyProjection for P {
 
     fn apply_batch<'a>(
         &'a self,
-        conn: &'a mut PgConnection,
+        tx: &'a mut Tx<'_>,
         events: &'a [RecordedEvent],
     ) -> BoxFuture<'a, Result<(), ProjectionError>> {
-        Box::pin(Projection::apply_batch(self, conn, events))
+        Box::pin(Projection::apply_batch(self, tx, events))
     }
 
     fn after_catch_up<'a>(
         &'a self,
-        conn: &'a mut PgConnection,
+        tx: &'a mut Tx<'_>,
+        touched: &'a Touched,
     ) -> BoxFuture<'a, Result<(), ProjectionError>> {
-        Box::pin(Projection::after_catch_up(self, conn))
+        Box::pin(Projection::after_catch_up(self, tx, touched))
     }
 }
 

@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::RuntimeError;
+use crate::backend::BatchStatus;
 use crate::status::{Lag, ProjectionStatus};
 
 /// The channel a runner notifies (payload: the projection's name) after each committed batch.
@@ -212,20 +213,11 @@ pub(crate) async fn state(
     )
 }
 
-/// What a committed batch writes into `projection_status`.
-pub(crate) struct BatchStatus<'a> {
-    pub position: Position,
-    pub events: u64,
-    pub last_event_at: OffsetDateTime,
-    pub holder: &'a str,
-    /// None: keep the last measured lag.
-    pub lag: Option<Lag>,
-}
-
 pub(crate) async fn record_batch(
     conn: &mut PgConnection,
     projection: &str,
-    batch: &BatchStatus<'_>,
+    holder: &str,
+    batch: &BatchStatus,
 ) -> Result<(), RuntimeError> {
     // A rebuild in progress owns the state column until it swaps; a batch leaves it alone.
     sqlx::query(
@@ -251,7 +243,7 @@ pub(crate) async fn record_batch(
     .bind(batch.last_event_at)
     .bind(batch.lag.map(|l| l.events))
     .bind(batch.lag.map(|l| l.seconds))
-    .bind(batch.holder)
+    .bind(holder)
     .execute(conn)
     .await?;
     Ok(())

@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 
 use crate::dyn_projection::AnyProjection;
 use crate::postgres::{self, LockKind};
-use crate::{ProjectionError, RuntimeError};
+use crate::{ProjectionError, RuntimeError, Touched, Tx};
 
 /// Tuning of a rebuild.
 #[derive(Debug, Clone)]
@@ -179,7 +179,7 @@ impl Rebuild<'_> {
                 let mut tx = conn.begin().await?;
                 postgres::set_search_path(&mut tx, self.schema).await?;
                 self.projection
-                    .apply_batch(&mut tx, &events)
+                    .apply_batch(&mut Tx::Postgres(&mut tx), &events)
                     .await
                     .map_err(|e| poison(name, &events, e))?;
                 tx.commit().await?;
@@ -220,7 +220,7 @@ impl Rebuild<'_> {
             }
             postgres::set_search_path(&mut tx, self.schema).await?;
             self.projection
-                .apply_batch(&mut tx, &events)
+                .apply_batch(&mut Tx::Postgres(&mut tx), &events)
                 .await
                 .map_err(|e| poison(name, &events, e))?;
             self.advance(&events);
@@ -255,7 +255,11 @@ impl Rebuild<'_> {
         let mut tx = conn.begin().await?;
         postgres::exclusive_swap_lock(&mut tx, name).await?;
         postgres::set_search_path(&mut tx, postgres::REPORTING).await?;
-        if let Err(error) = self.projection.after_catch_up(&mut tx).await {
+        let refreshed = self
+            .projection
+            .after_catch_up(&mut Tx::Postgres(&mut tx), &Touched::All)
+            .await;
+        if let Err(error) = refreshed {
             tx.rollback().await?;
             let message = format!("after_catch_up failed after rebuild: {error}");
             postgres::mark_halted(conn, name, &message, None).await?;

@@ -1,41 +1,54 @@
-//! The runner: feeds $all into one projection, as the one active instance across processes.
+//! The runner: feeds $all into one projection, as the one active instance across processes, on
+//! either backend ([`crate::backend`] says what differs: leadership, transactions, wake-ups).
 //!
-//! Per projection, a runner holds a dedicated connection. It takes the projection's leader lock
-//! (a session advisory lock) or stands by, retrying every [`RunnerOptions::standby_retry`]. As
-//! leader it loops: read a batch of $all after the checkpoint (on another connection, outside any
-//! transaction that has written, because the store only returns events below the oldest running
-//! transaction), then on the lock-holding connection BEGIN, check the stored checkpoint is still the
-//! one it read from, apply, save the checkpoint and the status, notify, COMMIT. Losing the
-//! connection loses the lock and the open transaction together, so a standby taking over can never
-//! see a batch half applied or applied twice.
+//! Per projection, a runner holds a dedicated connection. It takes the projection's leadership or
+//! stands by, retrying every [`RunnerOptions::standby_retry`]. As leader it loops: read a batch of
+//! $all after the checkpoint (outside any transaction that has written, because PostgreSQL's store
+//! only returns events below the oldest running transaction), then on its own connection begin the
+//! batch transaction, check the stored checkpoint is still the one it read from, apply, refresh
+//! when caught up, save the checkpoint and the status, tell waiters, commit. A poison event halts
+//! the projection visibly: the runner finds it within the batch, commits the events before it and
+//! records the halt; it never retries the event until resumed. Losing the connection loses the
+//! open transaction, and on PostgreSQL the leadership with it, so a standby taking over can never
+//! see a batch half applied or applied twice; on SQLite the lease is checked under the file's
+//! write lock at every commit.
 
+use std::any::Any;
+use std::collections::HashSet;
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
-use eventstore::{EventStore, Filter, PgEventStore, Position, RecordedEvent};
-use sqlx::postgres::PgListener;
-use sqlx::{Connection, PgConnection};
+use eventstore::{
+    AnyEventStore, EventStore, Filter, PgEventStore, Position, RecordedEvent, SqliteEventStore,
+};
+use futures::FutureExt;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use uuid::Uuid;
 
+use crate::backend::postgres::PgBackend;
+use crate::backend::sqlite::SqliteBackend;
+use crate::backend::{Backend, BatchStatus, Begin, Session, Wakeup};
 use crate::dyn_projection::SharedProjection;
-use crate::postgres::{self, BatchStatus, LockKind};
 use crate::status::Lag;
-use crate::{ProjectionError, RuntimeError};
+use crate::{ProjectionError, RuntimeError, Touched};
 
-/// First re-read after a notification that found nothing readable yet (doubling from there).
+/// First re-read after a wake-up that found nothing readable yet (doubling from there).
 const QUICK_POLL: Duration = Duration::from_millis(5);
 
-/// Tuning of a runner. The defaults suit production; tests shorten the intervals.
+/// Tuning of a runner, the same on both backends. The defaults suit production; tests shorten
+/// the intervals.
 #[derive(Debug, Clone)]
 pub struct RunnerOptions {
     /// Events read and applied per transaction.
     pub batch_size: usize,
-    /// How often a standby retries the leader lock (bounds the takeover time), and how often a
+    /// How often a standby retries the leadership (bounds the takeover time), and how often a
     /// halted projection looks for a resume.
     pub standby_retry: Duration,
-    /// How often the leader reads $all when no notification arrives.
+    /// How often the leader reads $all when nothing wakes it: the delay for events appended by
+    /// another process on SQLite, a safety net on PostgreSQL (NOTIFY) and for this process's
+    /// appends on SQLite (an in-process signal).
     pub poll_interval: Duration,
     /// How often `after_catch_up` runs without new events (figures depend on today's date).
     pub refresh_interval: Duration,
@@ -46,9 +59,16 @@ pub struct RunnerOptions {
     pub catch_up_refresh_min_interval: Duration,
     /// How often lag is measured and stored while behind or halted.
     pub lag_interval: Duration,
-    /// Pause before reconnecting after a database error.
+    /// Pause before reconnecting after a database error, and before restarting a runner that
+    /// panicked.
     pub retry_delay: Duration,
-    /// Names this process in `projection_status.holder` (the backend pid is appended).
+    /// SQLite: how long the leadership (a lease row) lasts without renewal, i.e. how soon a
+    /// standby takes over from a runner that died. Batches renew it, an idle or halted leader
+    /// every quarter of it. On PostgreSQL the leadership is the connection's advisory lock and
+    /// ends with the connection.
+    pub lease: Duration,
+    /// Names this process in `projection_status.holder` (PostgreSQL appends the backend pid,
+    /// SQLite an id of the runner).
     pub holder: String,
 }
 
@@ -62,6 +82,7 @@ impl Default for RunnerOptions {
             catch_up_refresh_min_interval: Duration::ZERO,
             lag_interval: Duration::from_secs(5),
             retry_delay: Duration::from_secs(1),
+            lease: Duration::from_secs(10),
             holder: default_holder(),
         }
     }
@@ -78,52 +99,151 @@ pub fn default_holder() -> String {
     format!("{host}:{}", std::process::id())
 }
 
-/// The runners of several projections in this process. Dropping it stops them like
+/// The supervised runners of several projections in this process, on either backend. Each runner
+/// retries after a database error and keeps a halted projection halted (visible in the status
+/// table) while the others go on; the supervisor adds what a runner cannot do for itself: when it
+/// panics (a bug in a projection, say), the panic is logged and the runner starts again after
+/// [`RunnerOptions::retry_delay`]. Dropping it stops the runners like
 /// [`Projectors::shutdown`] without waiting.
 pub struct Projectors {
-    shutdown: watch::Sender<bool>,
+    stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl Projectors {
-    /// Starts one runner per projection, each on its own task and connection.
+    /// Starts one supervised runner per projection on PostgreSQL, each on its own task and
+    /// connection.
     pub fn start(
         store: &PgEventStore,
         projections: Vec<SharedProjection>,
         options: RunnerOptions,
     ) -> Result<Projectors, RuntimeError> {
-        let (shutdown, receiver) = watch::channel(false);
-        let mut tasks = Vec::new();
-        for projection in projections {
-            let runner = Runner::new(store.clone(), projection, options.clone())?;
-            tasks.push(tokio::spawn(runner.run(receiver.clone())));
-        }
-        Ok(Projectors { shutdown, tasks })
+        let backend = PgBackend {
+            store: store.clone(),
+        };
+        Projectors::spawn(&backend, projections, options)
     }
 
-    /// Stops every runner (a batch in flight is finished first) and waits for them.
-    pub async fn shutdown(self) {
-        let _ = self.shutdown.send(true);
-        for task in self.tasks {
+    /// The same on SQLite.
+    pub fn start_sqlite(
+        store: &SqliteEventStore,
+        projections: Vec<SharedProjection>,
+        options: RunnerOptions,
+    ) -> Result<Projectors, RuntimeError> {
+        let backend = SqliteBackend {
+            store: store.clone(),
+        };
+        Projectors::spawn(&backend, projections, options)
+    }
+
+    /// The same on whichever backend the store lives in.
+    pub fn start_any(
+        store: &AnyEventStore,
+        projections: Vec<SharedProjection>,
+        options: RunnerOptions,
+    ) -> Result<Projectors, RuntimeError> {
+        match store {
+            AnyEventStore::Postgres(store) => Projectors::start(store, projections, options),
+            AnyEventStore::Sqlite(store) => Projectors::start_sqlite(store, projections, options),
+        }
+    }
+
+    /// Refuses names that are not lower_snake_case or that appear twice (two runners of one
+    /// process would contend for one leadership, and on SQLite share a holder).
+    fn spawn<B: Backend>(
+        backend: &B,
+        projections: Vec<SharedProjection>,
+        options: RunnerOptions,
+    ) -> Result<Projectors, RuntimeError> {
+        let mut seen = HashSet::new();
+        for projection in &projections {
+            let name = projection.name();
+            crate::postgres::validate_name(name)?;
+            if !seen.insert(name) {
+                return Err(RuntimeError::Projection {
+                    projection: name.to_owned(),
+                    message: "registered twice".to_owned(),
+                });
+            }
+        }
+        let (stop, stopped) = watch::channel(false);
+        let tasks = projections
+            .into_iter()
+            .map(|projection| {
+                let runner = Runner::new(backend.clone(), projection, options.clone());
+                tokio::spawn(supervise(runner, stopped.clone()))
+            })
+            .collect();
+        Ok(Projectors { stop, tasks })
+    }
+
+    /// Stops every runner (a batch in flight is committed first; each runner then gives up its
+    /// leadership, so a standby elsewhere takes over at once) and waits for them.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        for task in std::mem::take(&mut self.tasks) {
             if let Err(error) = task.await {
                 tracing::error!(%error, "projection runner task failed");
             }
         }
     }
 
-    /// Stops every runner at once, dropping connections mid-batch (as a crash would).
-    pub fn abort(self) {
-        for task in self.tasks {
+    /// Stops every runner at once, dropping connections mid-batch (as a crash would: the batch
+    /// rolls back; on SQLite the lease stays until it expires).
+    pub fn abort(mut self) {
+        for task in std::mem::take(&mut self.tasks) {
             task.abort();
         }
     }
 }
 
-/// The runner of one projection.
-pub struct Runner {
-    store: PgEventStore,
+impl Drop for Projectors {
+    fn drop(&mut self) {
+        // A runner stops when told to, not when the sender goes away: tell it.
+        let _ = self.stop.send(true);
+    }
+}
+
+/// Runs `runner` until `stop` turns true, starting it again after it panics.
+async fn supervise<B: Backend>(runner: Runner<B>, mut stop: watch::Receiver<bool>) {
+    let name = runner.name();
+    loop {
+        // Polled here, not on a task of its own, so that aborting this task drops the runner's
+        // connection too.
+        let outcome = AssertUnwindSafe(runner.run(&mut stop)).catch_unwind().await;
+        if let Err(panic) = outcome {
+            tracing::error!(
+                projection = name,
+                panic = panic_message(panic.as_ref()),
+                "projection runner panicked; restarting it"
+            );
+        }
+        if stopping(&stop) {
+            return;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(runner.options.retry_delay) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+fn panic_message(panic: &(dyn Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(not a string)")
+}
+
+/// The runner of one projection on backend `B`.
+pub(crate) struct Runner<B: Backend> {
+    backend: B,
     projection: SharedProjection,
     options: RunnerOptions,
+    /// Tells this runner apart from others of the process (SQLite's lease holder), across
+    /// restarts by the supervisor.
+    id: String,
 }
 
 /// What happened to one batch transaction.
@@ -134,60 +254,70 @@ enum Batch {
     Stale,
     /// The projection failed; the transaction was rolled back.
     Failed(ProjectionError),
+    /// Another runner leads now; nothing was written.
+    Lost,
 }
 
 /// Why a leader session ended without error.
 enum Exit {
     Shutdown,
+    Lost,
 }
 
 /// Where a leader stands.
-struct Leader {
-    conn: PgConnection,
-    listener: Option<PgListener>,
-    holder: String,
+struct Leader<S, W> {
+    session: S,
+    wakeup: W,
     halted: bool,
     next_refresh: Instant,
     /// Before this, a caught-up batch skips `after_catch_up` (see `catch_up_refresh_min_interval`).
     refresh_allowed_at: Instant,
-    /// After a notification, the next waits are short and doubling: the notified event may not be
-    /// readable yet (an older transaction anywhere on the server still runs), and waiting for the
-    /// next notification or the full poll interval would add up to half a second.
+    /// After a wake-up, the next waits are short and doubling: on PostgreSQL the announced event
+    /// may not be readable yet (an older transaction anywhere on the server still runs), and
+    /// waiting for the next wake-up or the full poll interval would add up to half a second.
     quick_poll: Option<Duration>,
     next_lag: Instant,
+    /// What the batches since the last `after_catch_up` touched.
+    touched: Touched,
 }
 
-impl Runner {
-    pub fn new(
-        store: PgEventStore,
-        projection: SharedProjection,
-        options: RunnerOptions,
-    ) -> Result<Runner, RuntimeError> {
-        postgres::validate_name(projection.name())?;
-        Ok(Runner {
-            store,
+type LeaderOf<B> = Leader<<B as Backend>::Session, <B as Backend>::Wakeup>;
+
+impl<B: Backend> Runner<B> {
+    fn new(backend: B, projection: SharedProjection, options: RunnerOptions) -> Runner<B> {
+        Runner {
+            backend,
             projection,
             options: RunnerOptions {
                 batch_size: options.batch_size.max(1),
                 ..options
             },
-        })
+            id: Uuid::new_v4().simple().to_string(),
+        }
     }
 
     fn name(&self) -> &'static str {
         self.projection.name()
     }
 
+    /// The longest an idle or halted leader waits before keeping its leadership alive.
+    fn keep_alive_every(&self) -> Duration {
+        (self.options.lease / 4).max(Duration::from_millis(1))
+    }
+
     /// Runs until `shutdown` turns true: stands by, leads, reconnects after errors. Never gives
     /// up on its own; a poison event halts the projection but the runner keeps standing.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+    async fn run(&self, shutdown: &mut watch::Receiver<bool>) {
         let name = self.name();
         loop {
-            if stopping(&shutdown) {
+            if stopping(shutdown) {
                 return;
             }
-            match self.session(&mut shutdown).await {
+            match self.session(shutdown).await {
                 Ok(Exit::Shutdown) => return,
+                Ok(Exit::Lost) => {
+                    tracing::warn!(projection = name, "another runner took over; standing by");
+                }
                 Err(error) => {
                     tracing::warn!(projection = name, %error, "projection runner lost its connection or failed; reconnecting");
                     tokio::select! {
@@ -199,18 +329,16 @@ impl Runner {
         }
     }
 
-    /// One connection's life: stand by until the lock is ours, then lead.
+    /// One connection's life: stand by until the leadership is ours, then lead.
     async fn session(&self, shutdown: &mut watch::Receiver<bool>) -> Result<Exit, RuntimeError> {
         let name = self.name();
-        let options = self.store.pool().connect_options();
-        let mut conn = PgConnection::connect_with(&options).await?;
-        let key = postgres::lock_key(LockKind::Leader, name);
+        let mut session = self.backend.connect(name, &self.options, &self.id).await?;
         let mut announced = false;
-        while !postgres::try_session_lock(&mut conn, key).await? {
+        while !session.try_lead().await? {
             if !announced {
                 tracing::info!(
                     projection = name,
-                    "another process leads this projection; standing by"
+                    "another runner leads this projection; standing by"
                 );
                 announced = true;
             }
@@ -219,47 +347,35 @@ impl Runner {
                 _ = shutdown.changed() => return Ok(Exit::Shutdown),
             }
         }
-        let pid = postgres::backend_pid(&mut conn).await?;
-        let holder = format!("{}/{pid}", self.options.holder);
-        // Listen before the first read, so a notification sent between a read and the wait is kept.
-        let listener = self.listen().await;
-        let position = postgres::checkpoint(&mut conn, name).await?;
-        let state = postgres::claim_status(&mut conn, name, &holder, position).await?;
-        tracing::info!(projection = name, %holder, %position, %state, "leading projection");
+        // Subscribed before the first read, so a wake-up sent between a read and the wait is kept.
+        let wakeup = self.backend.wakeup(name).await;
+        let position = session.checkpoint().await?;
+        let state = session.claim_status(position).await?;
+        tracing::info!(projection = name, holder = session.holder(), %position, %state, "leading projection");
         let now = Instant::now();
         let mut leader = Leader {
-            conn,
-            listener,
-            holder,
+            session,
+            wakeup,
             halted: state == "halted",
             next_refresh: now,
             refresh_allowed_at: now,
             quick_poll: None,
             next_lag: now,
+            // A predecessor may have applied batches whose refresh never ran.
+            touched: Touched::All,
         };
-        self.lead(&mut leader, shutdown).await
-    }
-
-    async fn listen(&self) -> Option<PgListener> {
-        let mut listener = match PgListener::connect_with(self.store.pool()).await {
-            Ok(listener) => listener,
-            Err(error) => {
-                tracing::warn!(projection = self.name(), %error, "cannot connect a listener; polling only");
-                return None;
-            }
-        };
-        match listener.listen(eventstore::postgres::NOTIFY_CHANNEL).await {
-            Ok(()) => Some(listener),
-            Err(error) => {
-                tracing::warn!(projection = self.name(), %error, "cannot LISTEN; polling only");
-                None
-            }
+        let exit = self.lead(&mut leader, shutdown).await;
+        if let Ok(Exit::Shutdown) = exit
+            && let Err(error) = leader.session.release().await
+        {
+            tracing::warn!(projection = name, %error, "cannot give the leadership up; it ends with the connection or lease");
         }
+        exit
     }
 
     async fn lead(
         &self,
-        leader: &mut Leader,
+        leader: &mut LeaderOf<B>,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<Exit, RuntimeError> {
         let name = self.name();
@@ -269,23 +385,30 @@ impl Runner {
                 return Ok(Exit::Shutdown);
             }
             if leader.halted {
-                self.while_halted(leader, shutdown).await?;
+                if !self.while_halted(leader, shutdown).await? {
+                    return Ok(Exit::Lost);
+                }
                 continue;
             }
-            let from = postgres::checkpoint(&mut leader.conn, name).await?;
+            let from = leader.session.checkpoint().await?;
+            leader.wakeup.before_read();
             // Every event, no filter: the checkpoint must pass every position so that callers can
             // wait for any position of $all.
             let events = self
-                .store
+                .backend
+                .store()
                 .read_all(from, &Filter::all(), batch_size)
                 .await?;
             let caught_up = events.len() < batch_size;
             if events.is_empty() {
-                if Instant::now() >= leader.next_refresh {
-                    self.refresh(leader).await?;
+                if Instant::now() >= leader.next_refresh && !self.refresh(leader).await? {
+                    return Ok(Exit::Lost);
                 }
                 if self.wait_for_events(leader, shutdown).await {
                     return Ok(Exit::Shutdown);
+                }
+                if !leader.session.keep_alive().await? {
+                    return Ok(Exit::Lost);
                 }
                 continue;
             }
@@ -295,16 +418,21 @@ impl Runner {
                 Batch::Stale => {
                     tracing::info!(projection = name, %from, "checkpoint moved under the runner; reading again");
                 }
-                Batch::Failed(error) => self.isolate_poison(leader, from, &events, error).await?,
+                Batch::Lost => return Ok(Exit::Lost),
+                Batch::Failed(error) => {
+                    if !self.isolate_poison(leader, from, &events, error).await? {
+                        return Ok(Exit::Lost);
+                    }
+                }
             }
         }
     }
 
-    /// Waits for a store notification, the poll interval, the next refresh or shutdown.
-    /// Returns true on shutdown.
+    /// Waits for a wake-up, the poll interval, the next refresh or shutdown. Returns true on
+    /// shutdown.
     async fn wait_for_events(
         &self,
-        leader: &mut Leader,
+        leader: &mut LeaderOf<B>,
         shutdown: &mut watch::Receiver<bool>,
     ) -> bool {
         let wait = match leader.quick_poll {
@@ -315,45 +443,21 @@ impl Runner {
             }
             None => self.options.poll_interval,
         };
-        let poll = tokio::time::sleep(wait);
+        let poll = tokio::time::sleep(wait.min(self.keep_alive_every()));
         let refresh = tokio::time::sleep_until(leader.next_refresh);
-        match leader.listener.as_mut() {
-            Some(listener) => tokio::select! {
-                received = listener.try_recv() => match received {
-                    // Many appends, one read: drop the notifications already queued.
-                    Ok(Some(_)) => {
-                        while listener.next_buffered().is_some() {}
-                        leader.quick_poll = Some(QUICK_POLL);
-                    }
-                    // Connection lost; try_recv reconnects on its next call, and we read anyway.
-                    Ok(None) => {}
-                    Err(error) => {
-                        tracing::warn!(projection = self.name(), %error, "listener failed; polling only until reconnected");
-                        leader.listener = None;
-                    }
-                },
-                () = poll => {}
-                () = refresh => {}
-                _ = shutdown.changed() => return true,
-            },
-            None => {
-                if leader.listener.is_none() {
-                    leader.listener = self.listen().await;
-                }
-                tokio::select! {
-                    () = poll => {}
-                    () = refresh => {}
-                    _ = shutdown.changed() => return true,
-                }
-            }
+        tokio::select! {
+            () = leader.wakeup.appended() => leader.quick_poll = Some(QUICK_POLL),
+            () = poll => {}
+            () = refresh => {}
+            _ = shutdown.changed() => return true,
         }
         false
     }
 
-    /// One batch transaction on the lock-holding connection.
+    /// One batch transaction.
     async fn apply(
         &self,
-        leader: &mut Leader,
+        leader: &mut LeaderOf<B>,
         from: Position,
         events: &[RecordedEvent],
         caught_up: bool,
@@ -363,120 +467,127 @@ impl Runner {
             return Ok(Batch::Applied);
         };
         let lag_due = !caught_up && Instant::now() >= leader.next_lag;
-        let mut tx = leader.conn.begin().await?;
-        if postgres::begin_batch(&mut tx, name).await? != from {
-            tx.rollback().await?;
-            return Ok(Batch::Stale);
+        match leader.session.begin().await? {
+            Begin::Lost => return Ok(Batch::Lost),
+            Begin::Leading(stored) if stored != from => {
+                leader.session.rollback().await?;
+                return Ok(Batch::Stale);
+            }
+            Begin::Leading(_) => {}
         }
-        postgres::set_search_path(&mut tx, postgres::REPORTING).await?;
-        if let Err(error) = self.projection.apply_batch(&mut tx, events).await {
+        let applied = {
+            let mut tx = leader.session.tx();
+            self.projection.apply_batch(&mut tx, events).await
+        };
+        if let Err(error) = applied {
             // A failing rollback means the connection is gone: that is not the projection's fault.
-            tx.rollback().await?;
+            leader.session.rollback().await?;
             return Ok(Batch::Failed(error));
         }
+        leader.touched.add(events);
         let mut refresh_error = None;
         let refresh_now = caught_up && Instant::now() >= leader.refresh_allowed_at;
         if refresh_now {
             // A savepoint keeps the batch when the refresh fails; the failure halts the projection.
-            sqlx::query("SAVEPOINT after_catch_up")
-                .execute(&mut *tx)
-                .await?;
-            match self.projection.after_catch_up(&mut tx).await {
-                Ok(()) => {
-                    sqlx::query("RELEASE SAVEPOINT after_catch_up")
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                Err(error) => {
-                    sqlx::query("ROLLBACK TO SAVEPOINT after_catch_up")
-                        .execute(&mut *tx)
-                        .await?;
-                    refresh_error = Some(error);
-                }
+            leader.session.execute("SAVEPOINT after_catch_up").await?;
+            let refreshed = {
+                let mut tx = leader.session.tx();
+                self.projection
+                    .after_catch_up(&mut tx, &leader.touched)
+                    .await
+            };
+            if let Err(error) = refreshed {
+                leader
+                    .session
+                    .execute("ROLLBACK TO SAVEPOINT after_catch_up")
+                    .await?;
+                refresh_error = Some(error);
             }
+            leader
+                .session
+                .execute("RELEASE SAVEPOINT after_catch_up")
+                .await?;
         }
         let lag = if caught_up {
             Some(Lag::default())
         } else if lag_due {
-            Some(postgres::measure_lag(&mut tx, last.position).await?)
+            Some(leader.session.measure_lag(last.position).await?)
         } else {
             None
         };
-        eventstore::postgres::save_checkpoint(
-            &mut tx,
-            &postgres::checkpoint_name(name),
-            last.position,
-        )
-        .await?;
         let status = BatchStatus {
             position: last.position,
             events: events.len() as u64,
             last_event_at: last.recorded_at,
-            holder: &leader.holder,
             lag,
         };
-        postgres::record_batch(&mut tx, name, &status).await?;
-        postgres::notify(&mut tx, name).await?;
-        tx.commit().await?;
+        leader.session.commit_batch(&status).await?;
         tracing::debug!(projection = name, events = events.len(), position = %last.position, "applied batch");
         if lag_due {
             leader.next_lag = Instant::now() + self.options.lag_interval;
         }
         if refresh_now {
             self.refreshed(leader);
+            if refresh_error.is_none() {
+                leader.touched = Touched::none();
+            }
         } else if caught_up {
             // Skipped for now: refresh as soon as it is allowed, so the figures follow shortly.
             leader.next_refresh = leader.next_refresh.min(leader.refresh_allowed_at);
         }
-        if let Some(error) = refresh_error {
-            self.halt(leader, &format!("after_catch_up failed: {error}"), None)
-                .await?;
+        if let Some(error) = refresh_error
+            && !self
+                .halt(leader, &format!("after_catch_up failed: {error}"), None)
+                .await?
+        {
+            return Ok(Batch::Lost);
         }
         Ok(Batch::Applied)
     }
 
     /// Schedules the next refreshes after one ran.
-    fn refreshed(&self, leader: &mut Leader) {
+    fn refreshed(&self, leader: &mut LeaderOf<B>) {
         let now = Instant::now();
         leader.next_refresh = now + self.options.refresh_interval;
         leader.refresh_allowed_at = now + self.options.catch_up_refresh_min_interval;
     }
 
-    /// `after_catch_up` without new events, in a transaction of its own.
-    async fn refresh(&self, leader: &mut Leader) -> Result<(), RuntimeError> {
-        let name = self.name();
+    /// `after_catch_up` without new events, in a transaction of its own. False when the
+    /// leadership was lost.
+    async fn refresh(&self, leader: &mut LeaderOf<B>) -> Result<bool, RuntimeError> {
         self.refreshed(leader);
-        let mut tx = leader.conn.begin().await?;
-        postgres::begin_batch(&mut tx, name).await?;
-        postgres::set_search_path(&mut tx, postgres::REPORTING).await?;
-        match self.projection.after_catch_up(&mut tx).await {
+        if let Begin::Lost = leader.session.begin().await? {
+            return Ok(false);
+        }
+        let refreshed = {
+            let mut tx = leader.session.tx();
+            self.projection
+                .after_catch_up(&mut tx, &leader.touched)
+                .await
+        };
+        match refreshed {
             Ok(()) => {
-                sqlx::query(
-                    "UPDATE reporting.projection_status SET lag_events = 0, lag_seconds = 0, \
-                     updated_at = now() WHERE projection = $1",
-                )
-                .bind(name)
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                Ok(())
+                leader.session.commit_refresh().await?;
+                leader.touched = Touched::none();
+                Ok(true)
             }
             Err(error) => {
-                tx.rollback().await?;
+                leader.session.rollback().await?;
                 self.halt(leader, &format!("after_catch_up failed: {error}"), None)
                     .await
             }
         }
     }
 
-    /// A batch failed: find the event that fails, applying the ones before it, then halt.
+    /// A batch failed: find the event that fails, applying the ones before it, then halt. False
+    /// when the leadership was lost meanwhile.
     async fn isolate_poison(
         &self,
-        leader: &mut Leader,
+        leader: &mut LeaderOf<B>,
         from: Position,
         events: &[RecordedEvent],
         error: ProjectionError,
-    ) -> Result<(), RuntimeError> {
+    ) -> Result<bool, RuntimeError> {
         if let Some((id, position)) = error.event {
             match events.iter().position(|e| e.id == id) {
                 // The projection named it: apply what precedes it as one batch, then halt.
@@ -487,7 +598,8 @@ impl Runner {
                                 .halt(leader, &error.message, Some((id, position)))
                                 .await;
                         }
-                        Batch::Stale => return Ok(()),
+                        Batch::Stale => return Ok(true),
+                        Batch::Lost => return Ok(false),
                         // The named event was not the first to fail; search one at a time.
                         Batch::Failed(_) => {}
                     }
@@ -512,7 +624,8 @@ impl Runner {
                 .await?
             {
                 Batch::Applied => at = event.position,
-                Batch::Stale => return Ok(()),
+                Batch::Stale => return Ok(true),
+                Batch::Lost => return Ok(false),
                 Batch::Failed(error) => {
                     let poison = error.event.unwrap_or((event.id, event.position));
                     return self.halt(leader, &error.message, Some(poison)).await;
@@ -521,16 +634,20 @@ impl Runner {
         }
         // Every event applied on its own: the batch failure was transient, nothing to halt for.
         tracing::warn!(projection = self.name(), %error, "batch failed but each event applied alone; continuing");
-        Ok(())
+        Ok(true)
     }
 
+    /// Halts the projection visibly. False when the leadership was lost (nothing written).
     async fn halt(
         &self,
-        leader: &mut Leader,
+        leader: &mut LeaderOf<B>,
         message: &str,
         event: Option<(Uuid, Position)>,
-    ) -> Result<(), RuntimeError> {
+    ) -> Result<bool, RuntimeError> {
         let name = self.name();
+        if !leader.session.mark_halted(message, event).await? {
+            return Ok(false);
+        }
         match event {
             Some((event_id, position)) => tracing::error!(
                 projection = name, %event_id, %position, error = message,
@@ -538,46 +655,39 @@ impl Runner {
             ),
             None => tracing::error!(projection = name, error = message, "projection halted"),
         }
-        postgres::mark_halted(&mut leader.conn, name, message, event).await?;
         leader.halted = true;
-        Ok(())
+        Ok(true)
     }
 
-    /// Halted: keep the lock (so no standby retries the poison event), keep lag visible, and
-    /// watch for a resume or a rebuild that clears the halt.
+    /// Halted: keep the leadership (so no standby retries the poison event), keep lag visible,
+    /// and watch for a resume or a rebuild that clears the halt. False when the leadership was
+    /// lost.
     async fn while_halted(
         &self,
-        leader: &mut Leader,
+        leader: &mut LeaderOf<B>,
         shutdown: &mut watch::Receiver<bool>,
-    ) -> Result<(), RuntimeError> {
+    ) -> Result<bool, RuntimeError> {
         let name = self.name();
         if Instant::now() >= leader.next_lag {
-            let from = postgres::checkpoint(&mut leader.conn, name).await?;
-            let lag = postgres::measure_lag(&mut leader.conn, from).await?;
-            postgres::record_lag(&mut leader.conn, name, lag).await?;
+            let from = leader.session.checkpoint().await?;
+            let lag = leader.session.measure_lag(from).await?;
+            leader.session.record_lag(lag).await?;
             leader.next_lag = Instant::now() + self.options.lag_interval;
         }
+        let pause = self.options.standby_retry.min(self.keep_alive_every());
         tokio::select! {
-            () = tokio::time::sleep(self.options.standby_retry) => {}
-            _ = shutdown.changed() => return Ok(()),
+            () = tokio::time::sleep(pause) => {}
+            _ = shutdown.changed() => return Ok(true),
         }
-        if postgres::state(&mut leader.conn, name).await?.as_deref() == Some("running") {
+        if !leader.session.keep_alive().await? {
+            return Ok(false);
+        }
+        if leader.session.state().await?.as_deref() == Some("running") {
             tracing::info!(projection = name, "halt cleared; applying again");
             leader.halted = false;
         }
-        Ok(())
+        Ok(true)
     }
-}
-
-/// Starts one runner on its own task; see [`Projectors`] for several.
-pub fn spawn_runner(
-    store: &PgEventStore,
-    projection: SharedProjection,
-    options: RunnerOptions,
-    shutdown: watch::Receiver<bool>,
-) -> Result<JoinHandle<()>, RuntimeError> {
-    let runner = Runner::new(store.clone(), projection, options)?;
-    Ok(tokio::spawn(runner.run(shutdown)))
 }
 
 /// True once shutdown was requested or its sender dropped (either way, nobody wants us running).

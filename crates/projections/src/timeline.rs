@@ -6,13 +6,12 @@
 use domain::project::{AgreementKind, ProjectEvent, ProjectStatus};
 use eventstore::RecordedEvent;
 use serde::Serialize;
-use sqlx::PgConnection;
 use time::Date;
 use uuid::Uuid;
 
 use crate::ledger::{Aggregate, decode};
 use crate::store::{Conflict, RowStore, Table};
-use crate::{Projection, ProjectionError};
+use crate::{Projection, ProjectionError, Tx};
 
 /// The project timeline read model.
 #[derive(Debug, Clone, Default)]
@@ -224,9 +223,9 @@ impl Projection for TimelineProjection {
 
     async fn apply_batch(
         &self,
-        conn: &mut PgConnection,
+        tx: &mut Tx<'_>,
         events: &[RecordedEvent],
     ) -> Result<(), ProjectionError> {
-        apply(conn, events).await
+        apply(tx, events).await
     }
 }

@@ -42,7 +42,7 @@ use eventstore::postgres::testing::TestDatabase;
 use eventstore::{
     Direction, EventStore, ExpectedVersion, Filter, NewEvent, PgEventStore, Position,
 };
-use projections::{LedgerProjection, Projection, TimelineProjection};
+use projections::{LedgerProjection, Projection, TimelineProjection, Touched, Tx};
 use serde_json::json;
 use sqlx::{PgPool, Row};
 use time::macros::{date, datetime};
@@ -147,7 +147,10 @@ impl County {
             .execute(&mut *tx)
             .await
             .unwrap();
-        self.ledger.after_catch_up(&mut tx).await.unwrap();
+        self.ledger
+            .after_catch_up(&mut Tx::Postgres(&mut tx), &Touched::All)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
     }
 
@@ -180,9 +183,15 @@ impl County {
                     .await
                     .unwrap();
                 if name == LedgerProjection::NAME {
-                    self.ledger.apply_batch(&mut tx, &batch).await.unwrap();
+                    self.ledger
+                        .apply_batch(&mut Tx::Postgres(&mut tx), &batch)
+                        .await
+                        .unwrap();
                 } else {
-                    self.timeline.apply_batch(&mut tx, &batch).await.unwrap();
+                    self.timeline
+                        .apply_batch(&mut Tx::Postgres(&mut tx), &batch)
+                        .await
+                        .unwrap();
                 }
                 tx.commit().await.unwrap();
             }
@@ -1529,29 +1538,37 @@ async fn a_rebuild_reproduces_the_incremental_tables_exactly() {
 mod reporting_rows;
 use reporting_rows::both_backends;
 
-/// Runs `projection` on SQLite until it has caught up with $all.
-async fn run_to_end(
-    store: &eventstore::SqliteEventStore,
-    projection: projections::sqlite::SharedSqliteProjection,
-) {
-    let runner = projections::sqlite::SqliteRunner::new(
-        store.clone(),
-        projection,
-        projections::sqlite::SqliteRunnerOptions {
+/// Runs the projections of `clock` on SQLite, through the runtime, until they have caught up
+/// with $all (the batch that catches up refreshes the figures in its own transaction).
+async fn run_to_end(store: &eventstore::SqliteEventStore, clock: projections::Clock) {
+    let head = store
+        .all_head()
+        .await
+        .unwrap()
+        .last
+        .unwrap_or(Position::START);
+    let projections = projections::all(clock);
+    let names: Vec<&str> = projections.iter().map(|p| p.name()).collect();
+    let runners = projections::Projectors::start_sqlite(
+        store,
+        projections.clone(),
+        projections::RunnerOptions {
             batch_size: 97, // batches that split streams, as a live runner's would
             ..Default::default()
         },
-    );
-    loop {
-        match runner.step().await.unwrap() {
-            projections::sqlite::Step::Applied(_) => {}
-            projections::sqlite::Step::CaughtUp => break,
-            other => {
-                let status = projections::sqlite::statuses(store.pool()).await.unwrap();
-                panic!("the SQLite runner should run, not {other:?}: {status:?}")
-            }
-        }
-    }
+    )
+    .unwrap();
+    let outcome = projections::sqlite::wait_for(
+        store.pool(),
+        &names,
+        head,
+        std::time::Duration::from_secs(120),
+    )
+    .await
+    .unwrap();
+    let status = projections::sqlite::statuses(store.pool()).await.unwrap();
+    assert_eq!(outcome, projections::WaitOutcome::Reached, "{status:?}");
+    runners.shutdown().await;
 }
 
 #[tokio::test]
@@ -1564,9 +1581,7 @@ async fn sqlite_and_postgresql_project_the_county_into_the_same_rows() {
     let (lite, path) = import_into_sqlite(&county).await;
 
     let clock: projections::Clock = std::sync::Arc::new(|| datetime!(2026-11-26 10:00 +8));
-    for projection in projections::sqlite::all(clock) {
-        run_to_end(&lite, projection).await;
-    }
+    run_to_end(&lite, clock).await;
 
     let (pg, sqlite) = both_backends(&county.pool, lite.pool()).await;
     assert!(pg["projects"].len() == 32 && pg["project_events"].len() > 300);
@@ -1608,7 +1623,7 @@ async fn sqlite_and_postgresql_project_the_county_into_the_same_rows() {
 
     // A rebuild on SQLite (fresh tables, swapped in by renaming) reproduces the same rows.
     let clock: projections::Clock = std::sync::Arc::new(|| datetime!(2026-11-26 10:00 +8));
-    for projection in projections::sqlite::all(clock.clone()) {
+    for projection in projections::all(clock.clone()) {
         let at = projections::sqlite::rebuild(&lite, projection.clone())
             .await
             .unwrap();
@@ -1879,9 +1894,7 @@ async fn metrics_compute_the_same_on_sqlite_and_postgresql() {
     let events = recorded(&county).await;
     let (lite, path) = import_into_sqlite(&county).await;
     let clock: projections::Clock = std::sync::Arc::new(|| datetime!(2026-11-26 10:00 +8));
-    for projection in projections::sqlite::all(clock) {
-        run_to_end(&lite, projection).await;
-    }
+    run_to_end(&lite, clock).await;
 
     // Cut-offs between recorded events, in the RFC 3339 text SQLite stores (fractions of any
     // length): at an event (it is excluded: "recorded before"), one microsecond after it, and at

@@ -1,10 +1,8 @@
-//! The projections' runtime on SQLite: a batch commits with its checkpoint or not at all, a poison
-//! event halts only its projection, one runner per projection per file is active, a new runner
-//! resumes from the checkpoint; and the generated columns compute what PostgreSQL computes.
+//! SQLite only: a rebuild beside the live runner, and the generated columns computing what
+//! PostgreSQL computes. (The runtime itself is tested once per backend in runtime.rs.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use eventstore::postgres::testing::TestDatabase;
@@ -13,17 +11,10 @@ use eventstore::{
     EventStore, ExpectedVersion, NewEvent, Position, RecordedEvent, SqliteEventStore,
     SqliteStoreOptions,
 };
-use futures::future::BoxFuture;
-use projections::ProjectionError;
-use projections::WaitOutcome;
-use projections::sqlite::{
-    SqliteProjection, SqliteRunner, SqliteRunnerOptions, Step, lag, rebuild, resume, status,
-    wait_for,
-};
+use projections::sqlite::{rebuild, wait_for};
+use projections::{Projection, ProjectionError, Projectors, RunnerOptions, Tx, shared};
 use serde_json::json;
-use sqlx::{AssertSqlSafe, SqliteConnection, SqlitePool};
-
-const LEASE: Duration = Duration::from_secs(2);
+use sqlx::{AssertSqlSafe, SqlitePool};
 
 /// Logs every event it applies in `reporting_<name>_applied`, whose key refuses a second
 /// application; when `poisoned`, fails on events of type `Poison` after writing the ones before.
@@ -43,7 +34,7 @@ fn logger_tables(name: &str) -> &'static [&'static str] {
     }
 }
 
-impl SqliteProjection for Logger {
+impl Projection for Logger {
     fn name(&self) -> &'static str {
         self.name
     }
@@ -52,28 +43,28 @@ impl SqliteProjection for Logger {
         logger_tables(self.name)
     }
 
-    fn apply_sqlite<'a>(
-        &'a self,
-        conn: &'a mut SqliteConnection,
-        prefix: &'a str,
-        events: &'a [RecordedEvent],
-    ) -> BoxFuture<'a, Result<(), ProjectionError>> {
-        Box::pin(async move {
-            for e in events {
-                if self.poisoned && e.event_type == "Poison" {
-                    return Err(ProjectionError::at(e, "cannot apply a Poison event"));
-                }
-                sqlx::query(AssertSqlSafe(format!(
-                    "INSERT INTO {prefix}{}_applied (event_id, position) VALUES (?1, ?2)",
-                    self.name
-                )))
-                .bind(e.id.to_string())
-                .bind(e.position.commit as i64)
-                .execute(&mut *conn)
-                .await?;
+    async fn apply_batch(
+        &self,
+        tx: &mut Tx<'_>,
+        events: &[RecordedEvent],
+    ) -> Result<(), ProjectionError> {
+        let Tx::Sqlite(tables) = tx else {
+            return Err(ProjectionError::batch("this logger runs on SQLite"));
+        };
+        let table = format!("{}{}_applied", tables.prefix(), self.name);
+        for e in events {
+            if self.poisoned && e.event_type == "Poison" {
+                return Err(ProjectionError::at(e, "cannot apply a Poison event"));
             }
-            Ok(())
-        })
+            sqlx::query(AssertSqlSafe(format!(
+                "INSERT INTO {table} (event_id, position) VALUES (?1, ?2)"
+            )))
+            .bind(e.id.to_string())
+            .bind(e.position.commit as i64)
+            .execute(tables.conn())
+            .await?;
+        }
+        Ok(())
     }
 }
 
@@ -104,11 +95,6 @@ impl File {
         File { path, store }
     }
 
-    /// A second handle on the same file with its own pool: what another process would have.
-    async fn other_process(&self) -> SqliteEventStore {
-        SqliteEventStore::open(&self.path, 4).await.unwrap()
-    }
-
     fn pool(&self) -> &SqlitePool {
         self.store.pool()
     }
@@ -136,211 +122,10 @@ impl File {
         .unwrap()
     }
 
-    async fn checkpoint(&self, name: &str) -> Option<Position> {
-        let mut conn = self.pool().acquire().await.unwrap();
-        eventstore::sqlite::load_checkpoint(&mut conn, name)
-            .await
-            .unwrap()
-    }
-
     async fn finish(self) {
         self.store.pool().close().await;
         remove_store_files(&self.path);
     }
-}
-
-/// A runner with short intervals; the lease is long enough that a loaded machine does not lose
-/// it between two batches (the expiry test waits it out).
-fn runner(
-    store: &SqliteEventStore,
-    name: &'static str,
-    poisoned: bool,
-    holder: &str,
-) -> SqliteRunner {
-    SqliteRunner::new(
-        store.clone(),
-        Arc::new(Logger { name, poisoned }),
-        SqliteRunnerOptions {
-            batch_size: 100,
-            lease: LEASE,
-            poll_interval: Duration::from_millis(30),
-            retry_delay: Duration::from_millis(30),
-            holder: holder.to_owned(),
-        },
-    )
-}
-
-async fn step_until_idle(runner: &SqliteRunner) -> Step {
-    for _ in 0..1000 {
-        match runner.step().await.unwrap() {
-            Step::Applied(_) => {}
-            other => return other,
-        }
-    }
-    panic!("the runner never caught up");
-}
-
-#[tokio::test]
-async fn a_poison_event_halts_only_its_projection_and_its_batch_leaves_nothing() {
-    let file = File::new(&["a", "b"]).await;
-    for _ in 0..5 {
-        file.append("thing-1", "Counted").await;
-    }
-    let poison = file.append("thing-1", "Poison").await;
-    for _ in 0..3 {
-        file.append("thing-2", "Counted").await;
-    }
-    let head = file.append("thing-2", "Counted").await;
-
-    let a = runner(&file.store, "a", true, "runner-a");
-    let b = runner(&file.store, "b", false, "runner-b");
-    // One batch holds all ten events: a wrote five rows, then failed on the poison. The batch
-    // was rolled back whole; the five events before the poison were then committed on their own,
-    // with the checkpoint on the last of them.
-    assert_eq!(a.step().await.unwrap(), Step::Halted);
-    assert_eq!(file.applied("a").await, 5);
-    assert_eq!(
-        file.checkpoint("a").await,
-        Some(Position {
-            commit: 5,
-            prepare: 5
-        })
-    );
-    let halted = status(file.pool(), "a").await.unwrap().unwrap();
-    assert!(halted.is_halted());
-    assert_eq!(halted.error_position, Some(poison));
-    assert!(halted.error.unwrap().contains("Poison"));
-    // Halted stays halted: no retry until resumed.
-    assert_eq!(a.step().await.unwrap(), Step::Halted);
-
-    assert_eq!(step_until_idle(&b).await, Step::CaughtUp);
-    assert_eq!(file.applied("b").await, 10);
-    assert_eq!(file.checkpoint("b").await, Some(head));
-    let running = status(file.pool(), "b").await.unwrap().unwrap();
-    assert_eq!(
-        (running.state.as_str(), running.events_applied),
-        ("running", 10)
-    );
-    assert_eq!(lag(file.pool(), "b").await.unwrap().events, 0);
-    assert_eq!(lag(file.pool(), "a").await.unwrap().events, 5);
-
-    let wait = Duration::from_millis(300);
-    assert_eq!(
-        wait_for(file.pool(), &["b"], head, wait).await.unwrap(),
-        WaitOutcome::Reached
-    );
-    assert_eq!(
-        wait_for(file.pool(), &["a", "b"], head, wait)
-            .await
-            .unwrap(),
-        WaitOutcome::Halted {
-            projection: "a".into()
-        }
-    );
-
-    // Resumed, it meets the same event first in its batch: the failing batch leaves neither rows
-    // nor a checkpoint.
-    assert!(resume(file.pool(), "a").await.unwrap());
-    assert!(!resume(file.pool(), "a").await.unwrap());
-    assert_eq!(a.step().await.unwrap(), Step::Halted);
-    assert_eq!(file.applied("a").await, 5);
-    assert_eq!(
-        file.checkpoint("a").await,
-        Some(Position {
-            commit: 5,
-            prepare: 5
-        })
-    );
-    assert_eq!(lag(file.pool(), "a").await.unwrap().events, 5);
-    file.finish().await;
-}
-
-#[tokio::test]
-async fn two_runners_on_one_file_one_applies_and_the_other_takes_over_when_it_stops() {
-    let file = File::new(&["c"]).await;
-    let elsewhere = file.other_process().await;
-    let first = runner(&file.store, "c", false, "first");
-    let second = runner(&elsewhere, "c", false, "second");
-    let (stop_first, first_task) = first.spawn();
-    // Give the first runner the lease before the second starts.
-    let mut head = file.append("thing-1", "Counted").await;
-    assert!(
-        wait_for(file.pool(), &["c"], head, Duration::from_secs(5))
-            .await
-            .unwrap()
-            .is_reached()
-    );
-    let (stop_second, second_task) = second.spawn();
-    for i in 0..60 {
-        head = file.append(&format!("thing-{}", i % 7), "Counted").await;
-    }
-    assert!(
-        wait_for(file.pool(), &["c"], head, Duration::from_secs(10))
-            .await
-            .unwrap()
-            .is_reached()
-    );
-    // Every event exactly once (the log's key refuses a second application).
-    assert_eq!(file.applied("c").await, 61);
-    let s = status(file.pool(), "c").await.unwrap().unwrap();
-    assert_eq!((s.holder.as_deref(), s.events_applied), (Some("first"), 61));
-    // The second stood by all along: a step of its own says so.
-    let probe = runner(&elsewhere, "c", false, "second");
-    assert_eq!(probe.step().await.unwrap(), Step::Standby);
-
-    // The first stops (releasing its lease); the second carries on from the checkpoint.
-    stop_first.send(true).unwrap();
-    first_task.await.unwrap().unwrap();
-    for _ in 0..10 {
-        head = file.append("thing-9", "Counted").await;
-    }
-    assert!(
-        wait_for(file.pool(), &["c"], head, Duration::from_secs(10))
-            .await
-            .unwrap()
-            .is_reached()
-    );
-    assert_eq!(file.applied("c").await, 71);
-    let s = status(file.pool(), "c").await.unwrap().unwrap();
-    assert_eq!(
-        (s.holder.as_deref(), s.events_applied),
-        (Some("second"), 71)
-    );
-    stop_second.send(true).unwrap();
-    second_task.await.unwrap().unwrap();
-    elsewhere.pool().close().await;
-    file.finish().await;
-}
-
-#[tokio::test]
-async fn a_new_runner_resumes_from_the_checkpoint_once_the_old_lease_expires() {
-    let file = File::new(&["d"]).await;
-    for _ in 0..20 {
-        file.append("thing-1", "Counted").await;
-    }
-    let old = runner(&file.store, "d", false, "old");
-    assert_eq!(step_until_idle(&old).await, Step::CaughtUp);
-    drop(old); // a crash: the lease is not released
-    for _ in 0..10 {
-        file.append("thing-2", "Counted").await;
-    }
-    let new = runner(&file.store, "d", false, "new");
-    assert_eq!(
-        new.step().await.unwrap(),
-        Step::Standby,
-        "the old lease still holds"
-    );
-    tokio::time::sleep(LEASE + Duration::from_millis(100)).await;
-    assert_eq!(
-        new.step().await.unwrap(),
-        Step::Applied(10),
-        "only what came after the checkpoint"
-    );
-    assert_eq!(new.step().await.unwrap(), Step::CaughtUp);
-    assert_eq!(file.applied("d").await, 30);
-    let s = status(file.pool(), "d").await.unwrap().unwrap();
-    assert_eq!((s.holder.as_deref(), s.events_applied), (Some("new"), 30));
-    file.finish().await;
 }
 
 #[tokio::test]
@@ -349,7 +134,18 @@ async fn a_rebuild_beside_a_live_runner_swaps_in_every_event_exactly_once() {
     for i in 0..40 {
         file.append(&format!("thing-{}", i % 3), "Counted").await;
     }
-    let (stop, task) = runner(&file.store, "e", false, "live").spawn();
+    let live = Projectors::start_sqlite(
+        &file.store,
+        vec![shared(Logger {
+            name: "e",
+            poisoned: false,
+        })],
+        RunnerOptions {
+            poll_interval: Duration::from_millis(30),
+            ..RunnerOptions::default()
+        },
+    )
+    .unwrap();
     let appender = {
         let store = file.store.clone();
         tokio::spawn(async move {
@@ -369,7 +165,7 @@ async fn a_rebuild_beside_a_live_runner_swaps_in_every_event_exactly_once() {
             head
         })
     };
-    let logger: Arc<dyn SqliteProjection> = Arc::new(Logger {
+    let logger = shared(Logger {
         name: "e",
         poisoned: false,
     });
@@ -397,8 +193,7 @@ async fn a_rebuild_beside_a_live_runner_swaps_in_every_event_exactly_once() {
     .await
     .unwrap();
     assert_eq!(leftovers, 0);
-    stop.send(true).unwrap();
-    task.await.unwrap().unwrap();
+    live.shutdown().await;
     file.finish().await;
 }
 

@@ -17,10 +17,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use eventstore::RecordedEvent;
-use sqlx::PgConnection;
 use time::{Date, UtcOffset};
 
-use crate::{Clock, Projection, ProjectionError};
+use crate::{Clock, Projection, ProjectionError, Touched, Tx};
 
 pub use decode::{Aggregate, Decoded, actor_of, decode};
 
@@ -89,8 +88,7 @@ impl std::fmt::Debug for LedgerProjection {
 }
 
 /// Decodes `events` and applies them through `conn`, whichever backend it is: the one
-/// implementation of the ledger, which the PostgreSQL [`Projection`] and the SQLite
-/// [`crate::sqlite::SqliteProjection`] both call.
+/// implementation of the ledger.
 pub(crate) async fn apply_events<S: store::LedgerStore>(
     conn: &mut S,
     events: &[RecordedEvent],
@@ -129,25 +127,40 @@ impl Projection for LedgerProjection {
 
     async fn apply_batch(
         &self,
-        conn: &mut PgConnection,
+        tx: &mut Tx<'_>,
         events: &[RecordedEvent],
     ) -> Result<(), ProjectionError> {
-        apply_events(conn, events).await
+        apply_events(tx, events).await
     }
 
-    async fn after_catch_up(&self, conn: &mut PgConnection) -> Result<(), ProjectionError> {
+    async fn after_catch_up(
+        &self,
+        tx: &mut Tx<'_>,
+        _touched: &Touched,
+    ) -> Result<(), ProjectionError> {
         let (today, years) = self.refresh_years();
-        // JIT compiles these large queries for longer than they run (migration 0103); LOCAL
-        // keeps the setting to this batch transaction.
-        sqlx::query("SET LOCAL jit = off")
-            .execute(&mut *conn)
-            .await?;
-        for year in years {
-            sqlx::query("SELECT refresh_current($1, $2)")
-                .bind(year)
-                .bind(today)
-                .execute(&mut *conn)
-                .await?;
+        match tx {
+            Tx::Postgres(conn) => {
+                // JIT compiles these large queries for longer than they run (migration 0103);
+                // LOCAL keeps the setting to this batch transaction.
+                sqlx::query("SET LOCAL jit = off")
+                    .execute(&mut **conn)
+                    .await?;
+                for year in years {
+                    sqlx::query("SELECT refresh_current($1, $2)")
+                        .bind(year)
+                        .bind(today)
+                        .execute(&mut **conn)
+                        .await?;
+                }
+            }
+            Tx::Sqlite(tables) => {
+                let prefix = tables.prefix().to_owned();
+                for year in years {
+                    crate::sqlite::metrics::refresh_current(tables.conn(), &prefix, year, today)
+                        .await?;
+                }
+            }
         }
         Ok(())
     }

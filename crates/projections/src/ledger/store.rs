@@ -173,3 +173,40 @@ impl LedgerStore for SqliteTables<'_> {
         Ok(())
     }
 }
+
+/// The batch transaction of either backend: each query goes to that backend's dialect above.
+impl LedgerStore for crate::Tx<'_> {
+    async fn latest_plans(
+        &mut self,
+        projects: &[Uuid],
+    ) -> Result<Vec<LatestPlan>, ProjectionError> {
+        match self {
+            crate::Tx::Postgres(conn) => conn.latest_plans(projects).await,
+            crate::Tx::Sqlite(tables) => tables.latest_plans(projects).await,
+        }
+    }
+
+    async fn target_revisions(
+        &mut self,
+        years: &[i32],
+    ) -> Result<Vec<TargetRevision>, ProjectionError> {
+        match self {
+            crate::Tx::Postgres(conn) => conn.target_revisions(years).await,
+            crate::Tx::Sqlite(tables) => tables.target_revisions(years).await,
+        }
+    }
+
+    async fn mark_current_plans(&mut self, projects: &[Uuid]) -> Result<(), ProjectionError> {
+        match self {
+            crate::Tx::Postgres(conn) => conn.mark_current_plans(projects).await,
+            crate::Tx::Sqlite(tables) => tables.mark_current_plans(projects).await,
+        }
+    }
+
+    async fn mark_current_targets(&mut self, years: &[i32]) -> Result<(), ProjectionError> {
+        match self {
+            crate::Tx::Postgres(conn) => conn.mark_current_targets(years).await,
+            crate::Tx::Sqlite(tables) => tables.mark_current_targets(years).await,
+        }
+    }
+}

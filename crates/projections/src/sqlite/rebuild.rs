@@ -14,9 +14,9 @@ use eventstore::sqlite::save_checkpoint;
 use eventstore::{EventStore, Filter, Position, SqliteEventStore};
 use sqlx::{Connection, SqliteConnection};
 
-use super::runtime::record_progress;
-use super::{PREFIX, SharedSqliteProjection};
-use crate::RuntimeError;
+use super::status::record_progress;
+use super::{PREFIX, SqliteTables};
+use crate::{RuntimeError, SharedProjection, Touched, Tx};
 
 /// Events read and applied per transaction during the replay.
 const REPLAY_BATCH: usize = 1000;
@@ -69,11 +69,11 @@ async fn definition(
     Ok((create, indexes))
 }
 
-/// Rebuilds `projection` (its [`SqliteProjection::tables`](super::SqliteProjection::tables)) from the start of
+/// Rebuilds `projection` (its [`Projection::tables`](crate::Projection::tables)) from the start of
 /// $all and swaps the result in. Returns the position the rebuilt tables reflect.
 pub async fn rebuild(
     store: &SqliteEventStore,
-    projection: SharedSqliteProjection,
+    projection: SharedProjection,
 ) -> Result<Position, RuntimeError> {
     let name = projection.name();
     if name.is_empty()
@@ -123,7 +123,7 @@ pub async fn rebuild(
         let Some(last) = events.last() else { break };
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         projection
-            .apply_sqlite(&mut tx, &fresh, &events)
+            .apply_batch(&mut Tx::Sqlite(SqliteTables::new(&mut tx, &fresh)), &events)
             .await
             .map_err(|e| invalid(name, format!("rebuild failed: {}", e.message)))?;
         tx.commit().await?;
@@ -140,7 +140,7 @@ pub async fn rebuild(
             .await?;
         let Some(last) = events.last() else { break };
         projection
-            .apply_sqlite(&mut tx, &fresh, &events)
+            .apply_batch(&mut Tx::Sqlite(SqliteTables::new(&mut tx, &fresh)), &events)
             .await
             .map_err(|e| invalid(name, format!("rebuild failed: {}", e.message)))?;
         position = last.position;
@@ -149,7 +149,10 @@ pub async fn rebuild(
     // Today's figures into the fresh tables before they go live, as the runner would after
     // catching up (PostgreSQL's rebuild calls after_catch_up the same way).
     projection
-        .after_catch_up_sqlite(&mut tx, &fresh)
+        .after_catch_up(
+            &mut Tx::Sqlite(SqliteTables::new(&mut tx, &fresh)),
+            &Touched::All,
+        )
         .await
         .map_err(|e| {
             invalid(

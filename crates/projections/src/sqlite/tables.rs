@@ -32,6 +32,16 @@ impl<'c> SqliteTables<'c> {
         SqliteTables { conn, prefix }
     }
 
+    /// What the projection's table names start with (`reporting_`, or a rebuild's prefix).
+    pub fn prefix(&self) -> &str {
+        self.prefix
+    }
+
+    /// The connection, inside the batch transaction, for statements of a projection's own.
+    pub fn conn(&mut self) -> &mut SqliteConnection {
+        self.conn
+    }
+
     /// The name of `table` in the file.
     pub(crate) fn name(&self, table: &str) -> String {
         format!("{}{table}", self.prefix)

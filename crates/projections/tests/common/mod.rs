@@ -4,16 +4,20 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use eventstore::postgres::testing::TestDatabase;
 use eventstore::{
-    EventStore, ExpectedVersion, NewEvent, PgEventStore, PgStoreOptions, Position, RecordedEvent,
+    AnyEventStore, Database, EventStore, ExpectedVersion, NewEvent, PgEventStore, PgStoreOptions,
+    Position, RecordedEvent, SqliteEventStore, SqliteStoreOptions,
 };
-use projections::{Projection, ProjectionError, RunnerOptions, WaitOutcome, Which};
+use projections::{
+    Projection, ProjectionError, Projectors, RunnerOptions, SharedProjection, Touched, Tx,
+    WaitOutcome, Waiter, Which,
+};
 use serde_json::json;
-use sqlx::{AssertSqlSafe, PgConnection, PgPool};
+use sqlx::{AssertSqlSafe, PgConnection, PgPool, SqliteConnection};
 
 pub struct Ctx {
     pub db: TestDatabase,
@@ -123,7 +127,7 @@ impl Ctx {
 /// Appends `n` events spread over `streams` streams (in appends of up to 50 events), `Poison`
 /// instead of `Counted` at the indexes in `poison`; returns the positions in append order.
 pub async fn append(
-    store: &PgEventStore,
+    store: &impl EventStore,
     prefix: &str,
     n: usize,
     streams: usize,
@@ -155,8 +159,8 @@ pub async fn append(
 
 /// Appends `rounds` times `n` events over `streams` streams, pausing between rounds, on a task of
 /// its own; the task returns the last position.
-pub fn spawn_writer(
-    store: &PgEventStore,
+pub fn spawn_writer<S: EventStore + Clone + Send + Sync + 'static>(
+    store: &S,
     rounds: usize,
     n: usize,
     streams: usize,
@@ -189,6 +193,7 @@ pub fn fast_options() -> RunnerOptions {
         catch_up_refresh_min_interval: Duration::ZERO,
         lag_interval: Duration::from_millis(200),
         retry_delay: Duration::from_millis(100),
+        lease: Duration::from_secs(5),
         holder: projections::default_holder(),
     }
 }
@@ -208,6 +213,10 @@ pub enum PoisonMode {
 pub struct Counter {
     pub name: &'static str,
     pub poison: PoisonMode,
+    /// Once true, `Poison` events are counted like any other (the projection was fixed).
+    pub fixed: Arc<AtomicBool>,
+    /// While above zero, the second event of a batch panics (a bug), counting down.
+    pub panics: Arc<AtomicUsize>,
     /// Sleeps this long inside each batch transaction, after writing (to be killed mid-batch).
     pub delay: Duration,
     pub refreshes: Arc<AtomicU64>,
@@ -218,6 +227,8 @@ impl Counter {
         Counter {
             name,
             poison: PoisonMode::Ignore,
+            fixed: Arc::new(AtomicBool::new(false)),
+            panics: Arc::new(AtomicUsize::new(0)),
             delay: Duration::ZERO,
             refreshes: Arc::new(AtomicU64::new(0)),
         }
@@ -231,6 +242,50 @@ impl Counter {
     pub fn delay(mut self, delay: Duration) -> Counter {
         self.delay = delay;
         self
+    }
+
+    /// Panics on the second event of `events` while `panics` counts down.
+    fn maybe_panic(&self, events: &[RecordedEvent]) {
+        if events.len() > 1
+            && self
+                .panics
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+        {
+            panic!("a bug in projection {}", self.name);
+        }
+    }
+
+    /// The same writes in SQLite's dialect, on the tables named `prefix` + table.
+    async fn write_sqlite(
+        &self,
+        conn: &mut SqliteConnection,
+        prefix: &str,
+        events: &[RecordedEvent],
+    ) -> Result<(), ProjectionError> {
+        let table = format!("{prefix}{}", self.name);
+        for e in events {
+            sqlx::query(AssertSqlSafe(format!(
+                "INSERT INTO {table}_counts (stream, events, last_version) VALUES (?1, 1, ?2) \
+                 ON CONFLICT (stream) DO UPDATE SET events = {table}_counts.events + 1, \
+                 last_version = excluded.last_version"
+            )))
+            .bind(&e.stream)
+            .bind(e.version as i64)
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query(AssertSqlSafe(format!(
+                "INSERT INTO {table}_applied (event_id, stream, commit_pos, prepare_pos) \
+                 VALUES (?1, ?2, ?3, ?4)"
+            )))
+            .bind(e.id.to_string())
+            .bind(&e.stream)
+            .bind(e.position.commit as i64)
+            .bind(e.position.prepare)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
     }
 
     async fn write(
@@ -298,12 +353,20 @@ impl Projection for Counter {
 
     async fn apply_batch(
         &self,
-        conn: &mut PgConnection,
+        tx: &mut Tx<'_>,
         events: &[RecordedEvent],
     ) -> Result<(), ProjectionError> {
         // Write first, fail after: a failed batch must leave nothing behind.
-        self.write(conn, events).await?;
-        if let Some(bad) = events.iter().find(|e| e.event_type == "Poison") {
+        match tx {
+            Tx::Postgres(conn) => self.write(conn, events).await?,
+            Tx::Sqlite(tables) => {
+                let prefix = tables.prefix().to_owned();
+                self.write_sqlite(tables.conn(), &prefix, events).await?
+            }
+        }
+        self.maybe_panic(events);
+        let poisoned = !self.fixed.load(Ordering::SeqCst);
+        if let Some(bad) = events.iter().find(|e| poisoned && e.event_type == "Poison") {
             match self.poison {
                 PoisonMode::Ignore => {}
                 PoisonMode::Named => return Err(ProjectionError::at(bad, "cannot digest Poison")),
@@ -318,8 +381,248 @@ impl Projection for Counter {
         Ok(())
     }
 
-    async fn after_catch_up(&self, _conn: &mut PgConnection) -> Result<(), ProjectionError> {
+    async fn after_catch_up(
+        &self,
+        _tx: &mut Tx<'_>,
+        _touched: &Touched,
+    ) -> Result<(), ProjectionError> {
         self.refreshes.fetch_add(1, Ordering::SeqCst);
         Ok(())
+    }
+}
+
+/// A store of either backend for the tests that run once per backend: a fresh PostgreSQL database
+/// or a fresh SQLite file, with the same helpers on both.
+pub struct Harness {
+    pub store: AnyEventStore,
+    pg: Option<TestDatabase>,
+    path: Option<std::path::PathBuf>,
+    /// Other handles on the same database, closed at the end.
+    others: std::sync::Mutex<Vec<AnyEventStore>>,
+}
+
+impl Harness {
+    pub async fn postgres() -> Harness {
+        let ctx = Ctx::new().await;
+        Harness {
+            store: AnyEventStore::Postgres(ctx.store.clone()),
+            pg: Some(ctx.db),
+            path: None,
+            others: Default::default(),
+        }
+    }
+
+    pub async fn sqlite() -> Harness {
+        let path = eventstore::sqlite::testing::temp_store_path();
+        let store = SqliteEventStore::open(&path, 8)
+            .await
+            .unwrap()
+            .with_options(SqliteStoreOptions {
+                poll_interval: Duration::from_millis(50),
+                ..SqliteStoreOptions::default()
+            });
+        Harness {
+            store: AnyEventStore::Sqlite(store),
+            pg: None,
+            path: Some(path),
+            others: Default::default(),
+        }
+    }
+
+    pub fn db(&self) -> Database {
+        self.store.database()
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.path.is_some()
+    }
+
+    /// A second handle on the same database with a pool of its own: what another process has
+    /// (on SQLite its appends do not wake this handle's runners: they poll for them).
+    pub async fn other_process(&self) -> AnyEventStore {
+        let other = match &self.store {
+            AnyEventStore::Postgres(store) => {
+                let pool = PgPool::connect_with((*store.pool().connect_options()).clone())
+                    .await
+                    .unwrap();
+                AnyEventStore::Postgres(PgEventStore::new(pool))
+            }
+            AnyEventStore::Sqlite(_) => AnyEventStore::Sqlite(
+                SqliteEventStore::open(self.path.as_ref().unwrap(), 4)
+                    .await
+                    .unwrap(),
+            ),
+        };
+        self.others.lock().unwrap().push(other.clone());
+        other
+    }
+
+    pub fn start(&self, projections: Vec<SharedProjection>, options: RunnerOptions) -> Projectors {
+        Projectors::start_any(&self.store, projections, options).unwrap()
+    }
+
+    async fn execute(&self, sql: String) {
+        match &self.store {
+            AnyEventStore::Postgres(s) => {
+                sqlx::query(AssertSqlSafe(sql))
+                    .execute(s.pool())
+                    .await
+                    .unwrap();
+            }
+            AnyEventStore::Sqlite(s) => {
+                sqlx::query(AssertSqlSafe(sql))
+                    .execute(s.pool())
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    async fn scalars(&self, sql: String) -> (i64, i64, i64) {
+        match &self.store {
+            AnyEventStore::Postgres(s) => sqlx::query_as(AssertSqlSafe(sql))
+                .fetch_one(s.pool())
+                .await
+                .unwrap(),
+            AnyEventStore::Sqlite(s) => sqlx::query_as(AssertSqlSafe(sql))
+                .fetch_one(s.pool())
+                .await
+                .unwrap(),
+        }
+    }
+
+    /// The counter's tables of `name`.
+    pub async fn create_tables(&self, name: &str) {
+        if self.is_sqlite() {
+            self.execute(format!(
+                "CREATE TABLE reporting_{name}_counts (stream TEXT PRIMARY KEY, \
+                 events INTEGER NOT NULL, last_version INTEGER NOT NULL CHECK (last_version >= 0))"
+            ))
+            .await;
+            self.execute(format!(
+                "CREATE TABLE reporting_{name}_applied (event_id TEXT NOT NULL, \
+                 stream TEXT NOT NULL REFERENCES reporting_{name}_counts (stream), \
+                 commit_pos INTEGER NOT NULL, prepare_pos INTEGER NOT NULL)"
+            ))
+            .await;
+        } else {
+            self.execute(format!(
+                "CREATE TABLE reporting.{name}_counts (stream text PRIMARY KEY, \
+                 events bigint NOT NULL, last_version bigint NOT NULL CHECK (last_version >= 0))"
+            ))
+            .await;
+            self.execute(format!(
+                "CREATE TABLE reporting.{name}_applied (event_id uuid NOT NULL, \
+                 stream text NOT NULL REFERENCES reporting.{name}_counts (stream), \
+                 commit_pos bigint NOT NULL, prepare_pos bigint NOT NULL)"
+            ))
+            .await;
+        }
+    }
+
+    pub async fn append(
+        &self,
+        prefix: &str,
+        n: usize,
+        streams: usize,
+        poison: &[usize],
+    ) -> Vec<Position> {
+        append(&self.store, prefix, n, streams, poison).await
+    }
+
+    /// (rows in the application log, distinct event ids in it, sum of per-stream counts).
+    pub async fn applied(&self, name: &str) -> (i64, i64, i64) {
+        let t = if self.is_sqlite() {
+            format!("reporting_{name}")
+        } else {
+            format!("reporting.{name}")
+        };
+        self.scalars(format!(
+            "SELECT (SELECT count(*) FROM {t}_applied), \
+                    (SELECT count(DISTINCT event_id) FROM {t}_applied), \
+                    (SELECT CAST(coalesce(sum(events), 0) AS bigint) FROM {t}_counts)"
+        ))
+        .await
+    }
+
+    pub async fn event_count(&self) -> i64 {
+        self.store
+            .read_all(Position::START, &eventstore::Filter::all(), 1_000_000)
+            .await
+            .unwrap()
+            .len() as i64
+    }
+
+    /// The id of the event at `position` (waiting until $all shows it: on PostgreSQL other
+    /// tests' open transactions hold it back).
+    pub async fn event_id_at(&self, position: Position) -> uuid::Uuid {
+        for _ in 0..1200 {
+            let events = self
+                .store
+                .read_all(Position::START, &eventstore::Filter::all(), 1_000_000)
+                .await
+                .unwrap();
+            if let Some(event) = events.into_iter().find(|e| e.position == position) {
+                return event.id;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no event at {position} in $all")
+    }
+
+    pub async fn checkpoint(&self, name: &str) -> Option<Position> {
+        match &self.store {
+            AnyEventStore::Postgres(s) => {
+                let mut conn = s.pool().acquire().await.unwrap();
+                eventstore::postgres::load_checkpoint(&mut conn, &format!("projection:{name}"))
+                    .await
+                    .unwrap()
+            }
+            AnyEventStore::Sqlite(s) => {
+                let mut conn = s.pool().acquire().await.unwrap();
+                eventstore::sqlite::load_checkpoint(&mut conn, name)
+                    .await
+                    .unwrap()
+            }
+        }
+    }
+
+    /// Waits (up to [`PATIENCE`]) for `name` to pass `position`; panics otherwise.
+    pub async fn wait(&self, name: &str, position: Position) {
+        assert_eq!(
+            self.wait_outcome(name, position).await,
+            WaitOutcome::Reached,
+            "{name} did not reach {position}"
+        );
+    }
+
+    pub async fn wait_outcome(&self, name: &str, position: Position) -> WaitOutcome {
+        Waiter::start_for(self.db())
+            .wait_for(Which::Named(&[name]), position, PATIENCE)
+            .await
+            .unwrap()
+    }
+
+    pub async fn status(&self, name: &str) -> projections::ProjectionStatus {
+        projections::statuses_in(&self.db())
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|s| s.projection == name)
+            .unwrap_or_else(|| panic!("no status row for {name}"))
+    }
+
+    pub async fn finish(self) {
+        let others = std::mem::take(&mut *self.others.lock().unwrap());
+        for other in others {
+            other.database().close().await;
+        }
+        self.store.database().close().await;
+        if let Some(db) = self.pg {
+            db.drop_database().await;
+        }
+        if let Some(path) = self.path {
+            eventstore::sqlite::testing::remove_store_files(&path);
+        }
     }
 }

@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use clap::Subcommand;
 use eventstore::{AnyEventStore, SqliteEventStore};
 use projections::{
-    AnyProjectors, RebuildOptions, RebuildPhase, RebuildProgress, RunnerOptions, SharedProjection,
+    Projectors, RebuildOptions, RebuildPhase, RebuildProgress, RunnerOptions, SharedProjection,
 };
 
 #[derive(Debug, Subcommand)]
@@ -98,24 +98,20 @@ async fn rebuild_sqlite(
     store: &SqliteEventStore,
     chosen: &[SharedProjection],
 ) -> anyhow::Result<Vec<RebuildProgress>> {
-    let sqlite = projections::sqlite::all(projections::system_clock());
     let mut done = Vec::new();
-    for wanted in chosen {
-        let Some(projection) = sqlite.iter().find(|p| p.name() == wanted.name()) else {
-            bail!("projection {} has no SQLite implementation", wanted.name());
-        };
+    for projection in chosen {
         let started = Instant::now();
-        println!("{}: replaying", wanted.name());
+        println!("{}: replaying", projection.name());
         let position = projections::sqlite::rebuild(store, projection.clone())
             .await
             .with_context(|| {
                 format!(
                     "rebuild of {} failed; the live tables are unchanged",
-                    wanted.name()
+                    projection.name()
                 )
             })?;
         done.push(RebuildProgress {
-            projection: wanted.name(),
+            projection: projection.name(),
             phase: RebuildPhase::Done,
             // A SQLite position is the event's number in $all (1, 2, 3, …, no gaps), and the
             // rebuild replayed all of $all up to it.
@@ -154,8 +150,11 @@ fn print_progress(p: &RebuildProgress) {
 
 async fn run_all(store: &AnyEventStore) -> anyhow::Result<ExitCode> {
     tracing::info!(projections = ?projections::projection_names(), backend = %store.backend(), "starting projectors");
-    let projectors =
-        AnyProjectors::start(store, projections::system_clock(), RunnerOptions::default())?;
+    let projectors = Projectors::start_any(
+        store,
+        projections::all(projections::system_clock()),
+        RunnerOptions::default(),
+    )?;
     shutdown_signal().await?;
     tracing::info!("stopping projectors");
     projectors.shutdown().await;
