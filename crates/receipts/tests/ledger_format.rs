@@ -11,7 +11,8 @@ use receipts::{Receipt, SealKey, signed_message};
 const DOC: &str = include_str!("../../../docs/ledger-format.md");
 
 const JSON_IN: &str = r#"{"note":"a\"b\\c\u0001\n\t","bb":2,"a":[1.50,-0.0,1.5e-7,1e3,true,null],"中":"中","a":{"z":{},"y":[]}}"#;
-const JSON_OUT: &str = r#"{"a": {"y": [], "z": {}}, "bb": 2, "中": "中", "note": "a\"b\\c\u0001\n\t"}"#;
+const JSON_OUT: &str =
+    r#"{"a": {"y": [], "z": {}}, "bb": 2, "中": "中", "note": "a\"b\\c\u0001\n\t"}"#;
 
 const ID_0: &str = "00000000-0000-4000-8000-000000000001";
 const ID_1: &str = "00000000-0000-4000-8000-000000000002";
@@ -107,7 +108,11 @@ fn canonical_json_vector() {
     assert!(DOC.contains(JSON_OUT), "the output is in the doc");
     for text in [DATA_0, DATA_1, META] {
         let v: serde_json::Value = serde_json::from_str(text).unwrap();
-        assert_eq!(jsonb_text(&v).unwrap(), text, "inputs are canonical already");
+        assert_eq!(
+            jsonb_text(&v).unwrap(),
+            text,
+            "inputs are canonical already"
+        );
     }
 }
 

@@ -254,6 +254,11 @@ pub enum Command {
         /// Write to this file (written as FILE.part, renamed when complete); `-` or none: stdout.
         #[arg(long, short)]
         output: Option<std::path::PathBuf>,
+
+        /// Export even when `verify` finds a mismatch (for forensics); the header then says
+        /// `"verified": false`. Without it a store that fails verify is refused.
+        #[arg(long)]
+        unverified: bool,
     },
 
     /// Load an export file into an empty store, keeping ids, versions, times, metadata and hashes.

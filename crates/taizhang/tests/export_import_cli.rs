@@ -187,7 +187,8 @@ async fn demo_county_moves_to_an_empty_database_and_back_to_the_same_file() {
     assert_eq!(a_lines.len(), a_events.len() + 2);
     let header = &a_lines[0];
     assert_eq!(header["format"], "taizhang-export");
-    assert_eq!(header["formatVersion"], 1);
+    assert_eq!(header["formatVersion"], 2);
+    assert_eq!(header["verified"], true);
     assert_eq!(header["sourceBackend"], "postgresql");
     assert_eq!(header["eventCount"], a_events.len());
     let first = &a_lines[1];
@@ -458,4 +459,78 @@ async fn an_event_that_would_not_survive_the_file_stops_the_export() {
     assert!(!file.exists() && !dir.file("odd.jsonl.part").exists());
     pool.close().await;
     source.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_failing_verify_is_exported_only_marked_and_version_1_files_still_import() {
+    let dir = TempDir::new();
+    let (source, file) = small_export(&dir).await;
+
+    // A version 1 file (no `verified` in its header) still imports.
+    let mut all: Vec<Value> = lines(&file);
+    let header = all[0].as_object_mut().unwrap();
+    assert_eq!(header.remove("verified"), Some(Value::Bool(true)));
+    header.insert("formatVersion".to_owned(), json!(1));
+    let v1 = dir.file("v1.jsonl");
+    write_lines(&v1, &all.iter().map(Value::to_string).collect::<Vec<_>>());
+    let target = TestDatabase::migrated().await;
+    let imported = succeed(&target, &["import", v1.to_str().unwrap()]);
+    assert!(imported.contains("imported 12 events"), "{imported}");
+    // A version 2 header without `verified` is refused.
+    let mut no_flag = all.clone();
+    no_flag[0]["formatVersion"] = json!(2);
+    let bad = dir.file("v2-without-verified.jsonl");
+    write_lines(
+        &bad,
+        &no_flag.iter().map(Value::to_string).collect::<Vec<_>>(),
+    );
+    let empty = TestDatabase::migrated().await;
+    let refused = taizhang(&empty, &["import", bad.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("`verified` is required"),
+        "{}",
+        text(&refused)
+    );
+
+    // Tamper with the source (a stream head that no longer matches its events): export refuses
+    // it, and writes nothing. (An event whose hash no longer matches stops even an unverified
+    // export: such a file would not import.)
+    let pool = PgPool::connect(&source.url).await.unwrap();
+    sqlx::raw_sql("UPDATE eventstore.streams SET version = 99 WHERE name = 'note-1'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let broken = dir.file("broken.jsonl");
+    let out = taizhang(&source, &["export", "--output", broken.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("the store fails verify"),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("库未通过校验"), "{}", text(&out));
+    assert!(!broken.exists() && !dir.file("broken.jsonl.part").exists());
+    // --unverified exports it, marked.
+    let out = taizhang(
+        &source,
+        &[
+            "export",
+            "--unverified",
+            "--output",
+            broken.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("warning: the store fails verify"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(lines(&broken)[0]["verified"], false);
+
+    pool.close().await;
+    for db in [source, target, empty] {
+        db.drop_database().await;
+    }
 }

@@ -35,27 +35,73 @@ pub async fn run<S: EventStore>(
     store: &S,
     backend: &str,
     output: Option<&Path>,
+    unverified: bool,
 ) -> anyhow::Result<ExitCode> {
+    // A broken store is not passed on as if it were sound: the importer would find every chain in
+    // the file intact and report a clean history.
+    let report = store
+        .verify()
+        .await
+        .context("cannot verify the store before exporting (导出前无法校验)")?;
+    let verified = report.is_ok();
+    if let Some(first) = report.first_mismatch() {
+        if !unverified {
+            bail!(
+                "the store fails verify ({} mismatches; first: {first}); nothing was exported. \
+                 Run `taizhang verify` for the details, or `export --unverified` to export it \
+                 anyway, marked unverified (库未通过校验，未导出；可用 --unverified 强制导出并标记为未校验)",
+                report.mismatch_count
+            );
+        }
+        eprintln!(
+            "warning: the store fails verify ({} mismatches; first: {first}); exporting it marked \
+             \"verified\": false (警告：库未通过校验，导出文件标记为未校验)",
+            report.mismatch_count
+        );
+    }
     let summary = match output {
-        None => export_to(store, backend, &mut std::io::stdout().lock(), "stdout").await?,
+        None => {
+            export_to(
+                store,
+                backend,
+                &mut std::io::stdout().lock(),
+                "stdout",
+                verified,
+            )
+            .await?
+        }
         Some(path) if path == Path::new("-") => {
-            export_to(store, backend, &mut std::io::stdout().lock(), "stdout").await?
+            export_to(
+                store,
+                backend,
+                &mut std::io::stdout().lock(),
+                "stdout",
+                verified,
+            )
+            .await?
         }
         Some(path) => {
             let partial = PathBuf::from(format!("{}.part", path.display()));
             let file = File::create(&partial)
                 .with_context(|| format!("cannot create {} (无法创建文件)", partial.display()))?;
             let mut out = BufWriter::new(file);
-            let written =
-                match export_to(store, backend, &mut out, &path.display().to_string()).await {
-                    Ok(summary) => out
-                        .into_inner()
-                        .map_err(|e| e.into_error())
-                        .and_then(|f| f.sync_all())
-                        .map(|()| summary)
-                        .with_context(|| format!("cannot write {} (写入失败)", partial.display())),
-                    Err(e) => Err(e),
-                };
+            let written = match export_to(
+                store,
+                backend,
+                &mut out,
+                &path.display().to_string(),
+                verified,
+            )
+            .await
+            {
+                Ok(summary) => out
+                    .into_inner()
+                    .map_err(|e| e.into_error())
+                    .and_then(|f| f.sync_all())
+                    .map(|()| summary)
+                    .with_context(|| format!("cannot write {} (写入失败)", partial.display())),
+                Err(e) => Err(e),
+            };
             match written {
                 Ok(summary) => {
                     std::fs::rename(&partial, path).with_context(|| {
@@ -91,6 +137,7 @@ pub async fn export_to<S: EventStore>(
     backend: &str,
     out: &mut dyn Write,
     target: &str,
+    verified: bool,
 ) -> anyhow::Result<ExportSummary> {
     let head = store
         .all_head()
@@ -104,6 +151,7 @@ pub async fn export_to<S: EventStore>(
         exported_at: export_format::format_time(OffsetDateTime::now_utc())?,
         event_count: head.events,
         head_position: head.last.map(Into::into),
+        verified: Some(verified),
     };
     writeln!(out, "{}", export_format::header_line(&header)?).with_context(write_err)?;
 

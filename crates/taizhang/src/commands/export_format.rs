@@ -20,8 +20,11 @@ use uuid::Uuid;
 
 /// The header's `format`, and the trailer's `end`.
 pub const FORMAT: &str = "taizhang-export";
-/// The version of the format this binary writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The version of the format this binary writes. Version 2 added the header's `verified`;
+/// version 1 files (without it) are still read.
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest version this binary reads.
+pub const OLDEST_FORMAT_VERSION: u32 = 1;
 
 /// Metadata keys the command handler writes, and EventStoreDB's names for them in the file.
 const RENAMED_METADATA: [(&str, &str); 2] = [
@@ -40,6 +43,10 @@ pub struct Header {
     pub event_count: u64,
     /// The source's position of the last event; `null` for an empty store.
     pub head_position: Option<FilePosition>,
+    /// Version 2 on: whether the source passed `verify` right before the export (`false` only
+    /// with `export --unverified`). Absent in version 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -265,11 +272,22 @@ impl FileReader {
         }
         let header: Header =
             serde_json::from_value(value).map_err(|e| field(1, format!("header: {e}")))?;
-        if header.format_version != FORMAT_VERSION {
+        if !(OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&header.format_version) {
             return Err(field(
                 1,
                 format!(
-                    "format version {} is not supported (this taizhang reads version {FORMAT_VERSION})",
+                    "format version {} is not supported (this taizhang reads versions \
+                     {OLDEST_FORMAT_VERSION} to {FORMAT_VERSION})",
+                    header.format_version
+                ),
+            ));
+        }
+        if (header.format_version >= 2) != header.verified.is_some() {
+            return Err(field(
+                1,
+                format!(
+                    "header: `verified` is required from format version 2 on and absent before \
+                     (this file says version {})",
                     header.format_version
                 ),
             ));

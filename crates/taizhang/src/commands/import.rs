@@ -49,6 +49,13 @@ pub async fn run(
         "the import could not start; nothing was written (导入未能开始，未写入任何数据)",
     )?;
     let mut reader = FileReader::open(path).with_context(refused)?;
+    if reader.header().verified == Some(false) {
+        eprintln!(
+            "warning: {} was exported with --unverified: its source failed verify when exported \
+             (警告：该文件导出时源库未通过校验)",
+            path.display()
+        );
+    }
     let mut progress = Progress::new("import", checked.events);
     while let Some(batch) = reader.next_batch(BATCH).with_context(refused)? {
         let n = batch.len() as u64;

@@ -71,8 +71,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             seal::after_write(&store, &sealing).await?;
             Ok(code)
         }
-        Command::Export { output } => {
-            export::run(&store, store.backend().name(), output.as_deref()).await
+        Command::Export { output, unverified } => {
+            export::run(
+                &store,
+                store.backend().name(),
+                output.as_deref(),
+                unverified,
+            )
+            .await
         }
         Command::Import { file } => import::run(&store, &file, &sealing).await,
         Command::Schema { .. }
