@@ -5,78 +5,9 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
+use common::browser::Browser;
 use common::*;
-use serde_json::{Value, json};
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-
-struct Driver {
-    child: Child,
-    url: String,
-    client: reqwest::Client,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Driver {
-    async fn start() -> Driver {
-        for (path, package) in [(CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")] {
-            assert!(
-                std::path::Path::new(path).exists(),
-                "{path} is missing: install it with `apt-get install -y {package}` \
-                 (the playground test needs Debian's Chromium and ChromeDriver)"
-            );
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
-        let driver = Driver {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            client: reqwest::Client::new(),
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(r) = driver
-                .client
-                .get(format!("{}/status", driver.url))
-                .send()
-                .await
-                && r.status().is_success()
-            {
-                return driver;
-            }
-            assert!(Instant::now() < deadline, "chromedriver did not come up");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut request = self.client.request(method, format!("{}{path}", self.url));
-        if let Some(b) = body {
-            request = request.json(&b);
-        }
-        let v: Value = request.send().await.unwrap().json().await.unwrap();
-        v
-    }
-}
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graphiql_runs_a_query_offline() {
@@ -87,66 +18,17 @@ async fn graphiql_runs_a_query_offline() {
     )
     .await
     .ok();
-    let driver = Driver::start().await;
-    let profile = std::env::temp_dir().join(format!("tz-chromium-{}", uuid::Uuid::new_v4()));
-    let session = driver
-        .call(
-            reqwest::Method::POST,
-            "/session",
-            Some(json!({"capabilities": {"alwaysMatch": {
-                "browserName": "chrome",
-                "goog:chromeOptions": {
-                    "binary": CHROMIUM,
-                    "args": [
-                        "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                        "--disable-background-networking", "--disable-component-update",
-                        "--disable-sync", "--disable-dev-shm-usage",
-                        format!("--user-data-dir={}", profile.display()),
-                        // Every request that is not to loopback goes to a dead proxy, and no
-                        // name but 127.0.0.1 resolves: nothing outside can be reached.
-                        "--proxy-server=http://127.0.0.1:9",
-                        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-                    ]
-                }
-            }}})),
-        )
-        .await;
-    let id = session["value"]["sessionId"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no browser session: {session}"))
-        .to_owned();
-    let script = |source: &str| {
-        let path = format!("/session/{id}/execute/sync");
-        let body = json!({"script": source, "args": []});
-        let driver = &driver;
-        async move { driver.call(reqwest::Method::POST, &path, Some(body)).await["value"].clone() }
-    };
-    driver
-        .call(
-            reqwest::Method::POST,
-            &format!("/session/{id}/url"),
-            Some(json!({"url": app.url("/graphql")})),
-        )
-        .await;
+    let browser = Browser::start().await;
+    browser.goto(&app.url("/graphql")).await;
     // Wait for GraphiQL to render its editor (it has also fetched the schema by introspection).
+    let script = |source: &str| {
+        let browser = &browser;
+        let source = source.to_owned();
+        async move { browser.script(&source).await }
+    };
     let wait = |check: &'static str, what: &'static str| {
-        let script = &script;
-        async move {
-            let deadline = Instant::now() + Duration::from_secs(60);
-            loop {
-                let v = script(check).await;
-                if v.as_bool() == Some(true)
-                    || (v.is_string() && !v.as_str().unwrap_or("").is_empty())
-                {
-                    return v;
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "timed out waiting for {what}; last: {v}"
-                );
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        }
+        let browser = &browser;
+        async move { browser.wait(check, what).await }
     };
     // The page loads without a token; its requests need one, pasted into the headers editor
     // (which starts with a placeholder), after which the schema is fetched again.
@@ -197,20 +79,10 @@ async fn graphiql_runs_a_query_offline() {
         "{text}"
     );
     // Everything the page loaded came from this server.
-    let resources = script(
-        "return performance.getEntriesByType('resource').map(function (e) { return e.name; }).concat([location.href]);",
-    )
-    .await;
     let origin = app.url("/");
-    for r in resources.as_array().unwrap() {
-        assert!(
-            r.as_str().unwrap().starts_with(&origin),
-            "loaded from outside: {r}"
-        );
+    for r in browser.resources().await {
+        assert!(r.starts_with(&origin), "loaded from outside: {r}");
     }
-    driver
-        .call(reqwest::Method::DELETE, &format!("/session/{id}"), None)
-        .await;
-    let _ = std::fs::remove_dir_all(profile);
+    browser.close().await;
     app.stop().await;
 }

@@ -537,7 +537,7 @@ fn remember(state: &crate::schema::StateInner, key: String, generation: u64, bod
 
 /// An error as JSON, with `extensions.code` on every one: ours carry it already; those of
 /// async-graphql (validation, argument parsing) get VALIDATION or LIMIT_EXCEEDED.
-fn describe(e: &ServerError) -> Value {
+pub(super) fn describe(e: &ServerError) -> Value {
     let mut v = serde_json::to_value(e).unwrap_or_else(|_| json!({"message": e.message}));
     let has_code = e
         .extensions

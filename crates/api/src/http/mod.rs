@@ -2,6 +2,7 @@
 
 mod graphql;
 mod playground;
+mod web;
 mod ws;
 
 use std::net::SocketAddr;
@@ -41,10 +42,12 @@ pub fn router(shared: Arc<Shared>) -> Router {
                     protect_ops,
                 )),
         )
+        .with_state(shared.clone())
+        // The web workspace (crates/web): `/`, its pages and their assets.
+        .merge(::web::router(web::InProcess(shared)))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(shared)
 }
 
 /// Liveness: the process answers.

@@ -44,11 +44,15 @@ pub async fn upgrade(
     let legacy = is_legacy(&headers);
     // A message is a request: no larger than an HTTP body may be (axum's default is 64 MiB).
     let max = shared.state.config.serve.limits.max_body;
+    // The web workspace's pages cannot read their HttpOnly session cookie to put the token
+    // into `connection_init`: the cookie stands in when the payload has none, for upgrades
+    // from this server's own pages only (no cross-site WebSocket hijacking).
+    let cookie = ::web::session_token(&headers).filter(|_| ::web::same_origin(&headers));
     upgrade
         .max_message_size(max)
         .max_frame_size(max)
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| serve(shared, socket, protocol, legacy, peer))
+        .on_upgrade(move |socket| serve(shared, socket, protocol, legacy, peer, cookie))
 }
 
 /// Whether the protocol chosen (the first one offered that we speak, as `GraphQLProtocol`
@@ -72,6 +76,7 @@ async fn serve(
     protocol: GraphQLProtocol,
     legacy: bool,
     peer: SocketAddr,
+    cookie: Option<String>,
 ) {
     let (mut sink, mut stream) = socket.split();
     let first = match tokio::time::timeout(INIT_TIMEOUT, first_text(&mut stream)).await {
@@ -87,7 +92,12 @@ async fn serve(
         close(&mut sink, legacy, 4400, "connection_init expected first").await;
         return;
     }
-    let payload = message.get("payload").cloned().unwrap_or(Value::Null);
+    let mut payload = message.get("payload").cloned().unwrap_or(Value::Null);
+    if let Some(token) = cookie
+        && auth::secret::from_connection_init(&payload).is_none()
+    {
+        payload = json!({ "token": token });
+    }
     let identity = match shared
         .state
         .gate

@@ -1,0 +1,54 @@
+// The wall display follows the API's `dashboard` subscription (graphql-transport-ws over
+// /graphql/ws, authenticated by the session cookie): at each update it fetches the
+// server-rendered figures again, so the wall shows exactly what the cockpit page would.
+"use strict";
+(function () {
+  var root = document.getElementById("bigscreen");
+  if (!root) { return; }
+  var year = Number(root.getAttribute("data-year"));
+  var unit = root.getAttribute("data-unit") || null;
+  var updated = document.getElementById("updated");
+  var retry = 1000;
+  function stamp(text) { if (updated) { updated.textContent = text; } }
+  function refresh() {
+    var q = unit ? "?unit=" + encodeURIComponent(unit) : "";
+    fetch("/bigscreen/figures" + q, { credentials: "same-origin" })
+      .then(function (r) { return r.text(); })
+      .then(function (html) {
+        document.getElementById("live").innerHTML = html;
+        if (window.tzDrawCharts) { window.tzDrawCharts(document.getElementById("live")); }
+        stamp("更新于 " + new Date().toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false }));
+        root.setAttribute("data-updates", String(Number(root.getAttribute("data-updates") || "0") + 1));
+      });
+  }
+  function connect() {
+    var proto = location.protocol === "https:" ? "wss:" : "ws:";
+    var ws = new WebSocket(proto + "//" + location.host + "/graphql/ws", "graphql-transport-ws");
+    var first = true;
+    ws.onopen = function () { ws.send(JSON.stringify({ type: "connection_init", payload: {} })); };
+    ws.onmessage = function (e) {
+      var m = JSON.parse(e.data);
+      if (m.type === "connection_ack") {
+        retry = 1000;
+        stamp("已连接");
+        root.setAttribute("data-live", "true");
+        ws.send(JSON.stringify({ id: "1", type: "subscribe", payload: {
+          query: "subscription($year: Int!, $unit: ID) { dashboard(year: $year, unit: $unit) { ytdInvestment redCount } }",
+          variables: { year: year, unit: unit } } }));
+      } else if (m.type === "next") {
+        // The first message is the current state, which the page already shows.
+        if (first) { first = false; return; }
+        refresh();
+      } else if (m.type === "ping") {
+        ws.send(JSON.stringify({ type: "pong" }));
+      }
+    };
+    ws.onclose = function () {
+      root.setAttribute("data-live", "false");
+      stamp("连接中断，正在重连…");
+      setTimeout(connect, retry);
+      retry = Math.min(retry * 2, 30000);
+    };
+  }
+  connect();
+})();
