@@ -202,6 +202,24 @@ async fn workspace(backend: Backend) {
             shown, expected,
             "{backend} {role}: the cockpit shows the API's figures"
         );
+        // One point per closed month in the monthly chart, from the API's as-of dashboards.
+        let months = browser
+            .script("return JSON.parse(document.getElementById('chart-monthly').getAttribute('data-series'));")
+            .await;
+        let closed = app
+            .gql_as(
+                role,
+                "query($y: Int!) { dashboard(year: $y) { closedMonths } }",
+                json!({"y": year}),
+            )
+            .await;
+        assert_eq!(
+            months["months"].as_array().map(Vec::len),
+            closed.ok()["dashboard"]["closedMonths"]
+                .as_u64()
+                .map(|m| m as usize),
+            "the monthly chart: {months}"
+        );
         // Only the sign-out form changes anything on the cockpit, for every role.
         let writes = browser
             .script("return document.querySelectorAll('form[method=\"post\"]:not([action=\"/signout\"])').length;")

@@ -10,13 +10,26 @@
   var updated = document.getElementById("updated");
   var retry = 1000;
   function stamp(text) { if (updated) { updated.textContent = text; } }
-  function refresh() {
+  // Responses may arrive out of order, and a page fetched the instant an update is announced
+  // may still be answered from a cache the update has not reached yet: only the latest fetch
+  // counts, and it is repeated (a few times, half a second apart) until the page shows the
+  // figure the subscription announced.
+  var latest = 0;
+  function refresh(expected, tries) {
+    var mine = ++latest;
     var q = unit ? "?unit=" + encodeURIComponent(unit) : "";
     fetch("/bigscreen/figures" + q, { credentials: "same-origin" })
       .then(function (r) { return r.text(); })
       .then(function (html) {
-        document.getElementById("live").innerHTML = html;
-        if (window.tzDrawCharts) { window.tzDrawCharts(document.getElementById("live")); }
+        if (mine !== latest) { return; }
+        var live = document.getElementById("live");
+        live.innerHTML = html;
+        if (window.tzDrawCharts) { window.tzDrawCharts(live); }
+        var k = live.querySelector(".kpi[data-k=ytdInvestment]");
+        if (k && expected !== undefined && k.getAttribute("data-value") !== String(expected) && tries < 10) {
+          setTimeout(function () { if (mine === latest) { refresh(expected, tries + 1); } }, 500);
+          return;
+        }
         stamp("更新于 " + new Date().toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false }));
         root.setAttribute("data-updates", String(Number(root.getAttribute("data-updates") || "0") + 1));
       });
@@ -38,7 +51,8 @@
       } else if (m.type === "next") {
         // The first message is the current state, which the page already shows.
         if (first) { first = false; return; }
-        refresh();
+        var d = m.payload && m.payload.data && m.payload.data.dashboard;
+        refresh(d ? d.ytdInvestment : undefined, 0);
       } else if (m.type === "ping") {
         ws.send(JSON.stringify({ type: "pong" }));
       }
