@@ -226,6 +226,32 @@ async fn workspace(backend: Backend) {
             .await;
         assert_eq!(writes, json!(0));
         if role == Role::Admin {
+            // The knowledge-time picker: what the ledger held at a past moment, as the API says.
+            let known_at = "2026-01-01T08:00";
+            browser
+                .goto(&app.url(&format!("/?knownAt={known_at}")))
+                .await;
+            browser
+                .wait(
+                    "return !!document.querySelector('.kpi[data-k=ytdInvestment]');",
+                    "the cockpit at a past knowledge time",
+                )
+                .await;
+            let then = app
+                .gql_as(role, "query($y: Int!, $k: DateTime) { dashboard(year: $y, knownAt: $k) { ytdInvestment } }",
+                        json!({"y": year, "k": format!("{known_at}:00+08:00")}))
+                .await;
+            assert_eq!(
+                ytd_on_page(&browser).await,
+                then.ok()["dashboard"]["ytdInvestment"].to_string()
+            );
+            browser.goto(&app.url("/")).await;
+            browser
+                .wait(
+                    "return document.querySelectorAll('[data-chart][data-drawn]').length >= 4;",
+                    "the cockpit again",
+                )
+                .await;
             browser
                 .screenshot(&screenshot_path(&format!("cockpit-1366x768-{backend}.png")))
                 .await;

@@ -44,6 +44,8 @@ pub struct Choice {
     as_of: Option<String>,
     #[serde(default)]
     unit: Option<String>,
+    #[serde(default, rename = "knownAt")]
+    known_at: Option<String>,
 }
 
 /// A date typed into a picker: `YYYY-MM-DD`.
@@ -57,6 +59,8 @@ pub fn parse_date(s: &str) -> Option<Date> {
 
 struct Asked {
     as_of: Option<Date>,
+    /// Knowledge time K as typed (`YYYY-MM-DDTHH:MM`, county time).
+    known_at: Option<String>,
     unit: Option<String>,
     /// A picker value that is not a date.
     bad_date: Option<String>,
@@ -70,8 +74,15 @@ impl Choice {
             .map(str::trim)
             .filter(|s| !s.is_empty());
         let as_of = raw.and_then(parse_date);
+        let known_at = self
+            .known_at
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
         Asked {
             as_of,
+            known_at,
             unit: self.unit.clone().filter(|u| !u.trim().is_empty()),
             bad_date: raw.filter(|_| as_of.is_none()).map(str::to_owned),
         }
@@ -94,14 +105,14 @@ async fn load<B: Backend>(
             && first < day
         {
             months.push_str(&format!(
-                "m{next}: dashboard(year: $year, unit: $unit, asOf: \"{first}\") {{ closedMonths ytdInvestment priorYtdInvestment }}\n"
+                "m{next}: dashboard(year: $year, unit: $unit, asOf: \"{first}\", knownAt: $knownAt) {{ closedMonths ytdInvestment priorYtdInvestment }}\n"
             ));
         }
     }
     let query = format!(
-        "query Cockpit($year: Int!, $asOf: Date, $unit: ID, $units: [String!]) {{
+        "query Cockpit($year: Int!, $asOf: Date, $knownAt: DateTime, $unit: ID, $units: [String!]) {{
           units {{ unitId name }}
-          d: dashboard(year: $year, unit: $unit, asOf: $asOf) {{ {DASHBOARD} }}
+          d: dashboard(year: $year, unit: $unit, asOf: $asOf, knownAt: $knownAt) {{ {DASHBOARD} }}
           {months}
           red: projects(filter: {{light: [RED], unit: $units}}, first: 30, orderBy: {{field: AMOUNT, direction: DESC}}) {{ totalCount nodes {{ {PROJECT_ROW} }} }}
           yellow: projects(filter: {{light: [YELLOW], unit: $units}}, first: 30, orderBy: {{field: AMOUNT, direction: DESC}}) {{ totalCount nodes {{ {PROJECT_ROW} }} }}
@@ -123,6 +134,8 @@ async fn load<B: Backend>(
         json!({
             "year": day.year(),
             "asOf": asked.as_of.map(|d| d.to_string()),
+            // The picker's local time is the county's (UTC+8); the API checks the rest.
+            "knownAt": asked.known_at.as_ref().map(|k| if k.len() == 16 { format!("{k}:00+08:00") } else { k.clone() }),
             "unit": asked.unit,
             "units": units,
         }),
@@ -176,6 +189,9 @@ fn pickers(asked: &Asked, units: &Value, action: &str) -> Markup {
             label for="asOf" { "截至日期（业务日期）" }
             input #asOf type="date" name="asOf"
                 value=(asked.as_of.map(|d| d.to_string()).unwrap_or_default());
+            label for="knownAt" { "记录截至（知悉时间）" }
+            input #knownAt type="datetime-local" name="knownAt"
+                value=(asked.known_at.clone().unwrap_or_default());
             (layout::select("unit", "范围", &unit_options, asked.unit.as_deref().unwrap_or(""), true))
             button type="submit" { "查看" }
             a.button.secondary href="/bigscreen" { "大屏模式" }
