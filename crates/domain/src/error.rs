@@ -12,6 +12,8 @@ use std::fmt;
 pub enum ErrorCode {
     // Values (rule 1, 7).
     MoneyOutOfRange,
+    /// An amount typed as text (万元) that is not an exact decimal with at most 4 decimals.
+    MoneyInvalid,
     AreaInvalid,
     PeriodInvalid,
     DateInvalid,
