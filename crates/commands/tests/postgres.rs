@@ -39,6 +39,8 @@ fn report(period: &str, completed: i64) -> ProjectCommand {
         period: Period::parse(period).unwrap(),
         completed_investment: yuan(completed),
         funds_in_place: yuan(completed / 2),
+        progress_narrative: None,
+        problems: None,
     })
 }
 

@@ -85,6 +85,8 @@ fn reported(period: &str, amount: i64) -> InvestmentReported {
         period: Period::parse(period).unwrap(),
         completed_investment: Yuan::new(amount).unwrap(),
         funds_in_place: Yuan::new(amount).unwrap(),
+        progress_narrative: None,
+        problems: None,
     }
 }
 

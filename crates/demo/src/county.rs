@@ -372,6 +372,8 @@ impl<S: EventStore> Seeder<'_, S> {
                     period,
                     completed_investment: yuan(completed)?,
                     funds_in_place: yuan(completed / 100 * funds_share)?,
+                    progress_narrative: None,
+                    problems: None,
                 }),
             )
             .await?;
@@ -864,6 +866,8 @@ impl<S: EventStore> Seeder<'_, S> {
                                 completed_investment: yuan(amount / 100 * 120)?,
                                 funds_in_place: yuan(amount)?,
                                 reason: "补报设备购置款".into(),
+                                progress_narrative: None,
+                                problems: None,
                             }),
                         )
                         .await?;

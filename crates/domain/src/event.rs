@@ -44,10 +44,30 @@ pub struct Upcast {
     pub step: fn(Value) -> Result<Value, String>,
 }
 
-/// The upcasters of the published events. Empty while every event is at version 1; when an
-/// event's shape changes, bump its version in the aggregate's event list, add the step here,
-/// keep the old golden file as `<Type>.v<old>.json` and add the new one.
-pub const UPCASTS: &[Upcast] = &[];
+/// The upcasters of the published events. When an event's shape changes, bump its version in
+/// the aggregate's event list, add the step here, keep the old golden file as
+/// `<Type>.v<old>.json` and add the new one.
+pub const UPCASTS: &[Upcast] = &[
+    // v2 of the monthly report and its correction carry 形象进度 and 存在问题; a v1 event had
+    // neither, so both are null.
+    Upcast {
+        event_type: "InvestmentReported",
+        from_version: 1,
+        step: add_narrative,
+    },
+    Upcast {
+        event_type: "InvestmentReportCorrected",
+        from_version: 1,
+        step: add_narrative,
+    },
+];
+
+fn add_narrative(mut data: Value) -> Result<Value, String> {
+    let obj = data.as_object_mut().ok_or("not an object")?;
+    obj.insert("progress_narrative".into(), Value::Null);
+    obj.insert("problems".into(), Value::Null);
+    Ok(data)
+}
 
 /// Bring `data` from `version` to `current` by chaining the steps of `upcasts`.
 pub fn upcast_with(
@@ -205,6 +225,17 @@ mod tests {
             upcast_with(SYNTHETIC, "Synthetic", 3, 3, current.clone()).unwrap(),
             current
         );
+    }
+
+    #[test]
+    fn old_investment_reports_read_with_no_narrative() {
+        let v1 = json!({"period": "2025-06", "completed_investment": 1, "funds_in_place": 2});
+        for event_type in ["InvestmentReported", "InvestmentReportCorrected"] {
+            let v2 = upcast(event_type, 1, 2, v1.clone()).unwrap();
+            assert_eq!(v2["progress_narrative"], Value::Null, "{event_type}");
+            assert_eq!(v2["problems"], Value::Null, "{event_type}");
+            assert_eq!(v2["completed_investment"], 1, "{event_type}");
+        }
     }
 
     #[test]

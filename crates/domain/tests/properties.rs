@@ -47,10 +47,10 @@ fn project_command() -> impl Strategy<Value = ProjectCommand> {
             .prop_map(|(kind, date)| C::SignAgreement(agreement(kind, date))),
         3 => day().prop_map(|d| C::StartConstruction(started(d))),
         10 => (month(), amount(), amount()).prop_map(|(period, completed_investment, funds_in_place)| {
-            C::ReportInvestment(InvestmentReported { period, completed_investment, funds_in_place })
+            C::ReportInvestment(InvestmentReported { period, completed_investment, funds_in_place, progress_narrative: None, problems: None })
         }),
         5 => (month(), amount(), amount(), reason()).prop_map(|(period, completed_investment, funds_in_place, reason)| {
-            C::CorrectInvestmentReport(InvestmentReportCorrected { period, completed_investment, funds_in_place, reason })
+            C::CorrectInvestmentReport(InvestmentReportCorrected { period, completed_investment, funds_in_place, reason, progress_narrative: None, problems: None })
         }),
         1 => day().prop_map(|date| C::CompleteConstruction(ConstructionCompleted { date })),
         1 => (day(), prop_oneof![Just(ProductionKind::Partial), Just(ProductionKind::Full)])

@@ -404,6 +404,8 @@ fn rule4_corrections_of_reported_periods_with_a_reason() {
             completed_investment: yuan(completed),
             funds_in_place: yuan(50),
             reason: reason.into(),
+            progress_narrative: None,
+            problems: None,
         })
     };
     refused(
@@ -426,6 +428,57 @@ fn rule4_corrections_of_reported_periods_with_a_reason() {
     );
     let corrected = accept(s, correction("2025-07", 120, "核实"));
     assert_eq!(corrected.cumulative_investment(), 120);
+}
+
+#[test]
+fn rule4_the_narrative_is_optional_text_and_correctable_alone() {
+    let with = |progress: Option<&str>, problems: Option<&str>| InvestmentReported {
+        progress_narrative: progress.map(Into::into),
+        problems: problems.map(Into::into),
+        ..reported("2025-07", 100, 50)
+    };
+    refused(
+        &started_project(),
+        ProjectCommand::ReportInvestment(with(Some("  "), None)),
+        ErrorCode::TextRequired,
+        "progress_narrative",
+    );
+    refused(
+        &started_project(),
+        ProjectCommand::ReportInvestment(with(None, Some(&"问".repeat(2001)))),
+        ErrorCode::TextTooLong,
+        "problems",
+    );
+    let s = accept(
+        started_project(),
+        ProjectCommand::ReportInvestment(with(Some("基础施工"), Some("用地未交付"))),
+    );
+    assert_eq!(
+        s.investment[&period("2025-07")]
+            .progress_narrative
+            .as_deref(),
+        Some("基础施工")
+    );
+    let narrative_only = |progress: &str| {
+        ProjectCommand::CorrectInvestmentReport(InvestmentReportCorrected {
+            period: period("2025-07"),
+            completed_investment: yuan(100),
+            funds_in_place: yuan(50),
+            reason: "补充形象进度".into(),
+            progress_narrative: Some(progress.into()),
+            problems: Some("用地未交付".into()),
+        })
+    };
+    refused(
+        &s,
+        narrative_only("基础施工"),
+        ErrorCode::CorrectionUnchanged,
+        "completed_investment",
+    );
+    let s = accept(s, narrative_only("主体封顶"));
+    let month = &s.investment[&period("2025-07")];
+    assert_eq!(month.progress_narrative.as_deref(), Some("主体封顶"));
+    assert_eq!(month.completed_investment, yuan(100));
 }
 
 // Rule 5: expropriation.
@@ -551,6 +604,8 @@ fn rule6_completed_projects_accept_production_final_reports_and_corrections() {
             completed_investment: yuan(11),
             funds_in_place: yuan(10),
             reason: "更正".into(),
+            progress_narrative: None,
+            problems: None,
         }),
     );
     accept(

@@ -106,6 +106,8 @@ fn history(projects: usize) -> Vec<(String, AnyEvent, OffsetDateTime)> {
                     completed_investment: Yuan::new(2_000_000 + (i as i64 % 7) * 10_000)
                         .expect("yuan"),
                     funds_in_place: Yuan::new(1_500_000).expect("yuan"),
+                    progress_narrative: None,
+                    problems: None,
                 })));
                 p = p.next();
             }

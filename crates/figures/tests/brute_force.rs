@@ -149,6 +149,8 @@ fn history(registered: &[u16], steps: &[(Step, u32)]) -> (Vec<Uuid>, Vec<Recorde
                     period: period(m),
                     completed_investment: Yuan::new(i).unwrap(),
                     funds_in_place: Yuan::new(f).unwrap(),
+                    progress_narrative: None,
+                    problems: None,
                 }),
             ),
             Step::Correct(p, m, i, f) => (
@@ -158,6 +160,8 @@ fn history(registered: &[u16], steps: &[(Step, u32)]) -> (Vec<Uuid>, Vec<Recorde
                     completed_investment: Yuan::new(i).unwrap(),
                     funds_in_place: Yuan::new(f).unwrap(),
                     reason: "c".into(),
+                    progress_narrative: None,
+                    problems: None,
                 }),
             ),
         };

@@ -198,6 +198,8 @@ fn project_history(i: usize) -> Vec<NewEvent> {
                     period: period(year, month),
                     completed_investment: yuan(contract / 40),
                     funds_in_place: yuan(contract / 50),
+                    progress_narrative: None,
+                    problems: None,
                 },
             ));
         }
@@ -209,6 +211,8 @@ fn project_history(i: usize) -> Vec<NewEvent> {
             completed_investment: yuan(contract / 30),
             funds_in_place: yuan(contract / 50),
             reason: "统计口径调整".into(),
+            progress_narrative: None,
+            problems: None,
         },
     ));
     assert_eq!(events.len(), PER_PROJECT);

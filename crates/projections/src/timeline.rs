@@ -46,6 +46,18 @@ fn wan(yuan: i64) -> String {
         .unwrap_or_else(|_| yuan.to_string())
 }
 
+/// `；形象进度：…；存在问题：…` for the parts a report carries (v1 reports carry neither).
+fn narrative(progress: &Option<String>, problems: &Option<String>) -> String {
+    let mut text = String::new();
+    if let Some(p) = progress {
+        text.push_str(&format!("；形象进度：{p}"));
+    }
+    if let Some(p) = problems {
+        text.push_str(&format!("；存在问题：{p}"));
+    }
+    text
+}
+
 fn status_zh(s: ProjectStatus) -> &'static str {
     match s {
         ProjectStatus::Active => "正常推进",
@@ -139,19 +151,21 @@ pub fn describe(event: &ProjectEvent) -> (Option<Date>, String) {
         E::InvestmentReported(e) => (
             Some(e.period.first_day()),
             format!(
-                "{}月报：完成投资{}万元，到位资金{}万元",
+                "{}月报：完成投资{}万元，到位资金{}万元{}",
                 e.period,
                 wan(e.completed_investment.get()),
-                wan(e.funds_in_place.get())
+                wan(e.funds_in_place.get()),
+                narrative(&e.progress_narrative, &e.problems)
             ),
         ),
         E::InvestmentReportCorrected(e) => (
             Some(e.period.first_day()),
             format!(
-                "更正{}月报：完成投资{}万元，到位资金{}万元（原因：{}）",
+                "更正{}月报：完成投资{}万元，到位资金{}万元{}（原因：{}）",
                 e.period,
                 wan(e.completed_investment.get()),
                 wan(e.funds_in_place.get()),
+                narrative(&e.progress_narrative, &e.problems),
                 e.reason
             ),
         ),

@@ -265,6 +265,8 @@ fn report(y: i32, m: u8, completed: i64, funds: i64) -> ProjectCommand {
         period: period(y, m),
         completed_investment: yuan(completed),
         funds_in_place: yuan(funds),
+        progress_narrative: None,
+        problems: None,
     })
 }
 
@@ -980,6 +982,8 @@ async fn correct_march_reports(county: &County, units: &[UnitProjects]) {
                     completed_investment: yuan(2 * M * u + M),
                     funds_in_place: yuan(M),
                     reason: "漏报设备款".into(),
+                    progress_narrative: None,
+                    problems: None,
                 }),
             )
             .await;
@@ -1508,6 +1512,8 @@ async fn a_rebuild_reproduces_the_incremental_tables_exactly() {
                 completed_investment: yuan(M),
                 funds_in_place: yuan(M),
                 reason: "重复计算".into(),
+                progress_narrative: None,
+                problems: None,
             }),
         )
         .await;

@@ -12,7 +12,7 @@ use domain::{ProjectCode, ProjectId, SupervisionItemId, UnitId, Uscc};
 
 use super::enums::*;
 use super::relay::key_of;
-use super::scalars::{Date, Decimal, Mu, Period, Yuan};
+use super::scalars::{Date, Decimal, Mu, Period, Wan, Yuan, amount};
 use crate::error::{ApiError, ApiResult};
 
 /// How a write is identified and guarded (写入控制).
@@ -333,14 +333,30 @@ project_input!(
     ReportInvestmentInput {
         /// The month. 报表期
         period: Period,
-        /// Completed investment of the month, yuan. 当月完成投资（元）
-        completed_investment: Yuan,
-        /// Funds in place in the month, yuan. 当月到位资金（元）
-        funds_in_place: Yuan,
+        /// Completed investment of the month, yuan (or give completedInvestmentWan).
+        /// 当月完成投资（元）
+        completed_investment: Option<Yuan>,
+        /// Completed investment of the month in 万元, instead of completedInvestment.
+        /// 当月完成投资（万元）
+        completed_investment_wan: Option<Wan>,
+        /// Funds in place in the month, yuan (or give fundsInPlaceWan). 当月到位资金（元）
+        funds_in_place: Option<Yuan>,
+        /// Funds in place in the month in 万元, instead of fundsInPlace. 当月到位资金（万元）
+        funds_in_place_wan: Option<Wan>,
+        /// Progress narrative, free text. 形象进度
+        progress_narrative: Option<String>,
+        /// Problems holding the project up, free text. 存在问题
+        problems: Option<String>,
     } => |s| ProjectCommand::ReportInvestment(p::InvestmentReported {
         period: s.period.to_domain("period")?,
-        completed_investment: s.completed_investment.to_domain("completedInvestment")?,
-        funds_in_place: s.funds_in_place.to_domain("fundsInPlace")?,
+        completed_investment: amount(
+            "completedInvestment",
+            s.completed_investment,
+            s.completed_investment_wan.as_ref(),
+        )?,
+        funds_in_place: amount("fundsInPlace", s.funds_in_place, s.funds_in_place_wan.as_ref())?,
+        progress_narrative: s.progress_narrative.clone(),
+        problems: s.problems.clone(),
     })
 );
 
@@ -349,17 +365,32 @@ project_input!(
     CorrectInvestmentReportInput {
         /// The month. 报表期
         period: Period,
-        /// Corrected completed investment, yuan. 更正后完成投资（元）
-        completed_investment: Yuan,
-        /// Corrected funds in place, yuan. 更正后到位资金（元）
-        funds_in_place: Yuan,
+        /// Corrected completed investment, yuan (or give completedInvestmentWan).
+        /// 更正后完成投资（元）
+        completed_investment: Option<Yuan>,
+        /// Corrected completed investment in 万元. 更正后完成投资（万元）
+        completed_investment_wan: Option<Wan>,
+        /// Corrected funds in place, yuan (or give fundsInPlaceWan). 更正后到位资金（元）
+        funds_in_place: Option<Yuan>,
+        /// Corrected funds in place in 万元. 更正后到位资金（万元）
+        funds_in_place_wan: Option<Wan>,
         /// Why. 更正原因
         reason: String,
+        /// Progress narrative after the correction (null: none). 形象进度
+        progress_narrative: Option<String>,
+        /// Problems after the correction (null: none). 存在问题
+        problems: Option<String>,
     } => |s| ProjectCommand::CorrectInvestmentReport(p::InvestmentReportCorrected {
         period: s.period.to_domain("period")?,
-        completed_investment: s.completed_investment.to_domain("completedInvestment")?,
-        funds_in_place: s.funds_in_place.to_domain("fundsInPlace")?,
+        completed_investment: amount(
+            "completedInvestment",
+            s.completed_investment,
+            s.completed_investment_wan.as_ref(),
+        )?,
+        funds_in_place: amount("fundsInPlace", s.funds_in_place, s.funds_in_place_wan.as_ref())?,
         reason: s.reason.clone(),
+        progress_narrative: s.progress_narrative.clone(),
+        problems: s.problems.clone(),
     })
 );
 
@@ -450,19 +481,57 @@ pub struct BatchReportItem {
     pub expected_version: Option<i64>,
     /// The month. 报表期
     pub period: Period,
-    /// Completed investment of the month, yuan. 当月完成投资（元）
-    pub completed_investment: Yuan,
-    /// Funds in place in the month, yuan. 当月到位资金（元）
-    pub funds_in_place: Yuan,
+    /// Completed investment of the month, yuan (or give completedInvestmentWan).
+    /// 当月完成投资（元）
+    pub completed_investment: Option<Yuan>,
+    /// Completed investment of the month in 万元. 当月完成投资（万元）
+    pub completed_investment_wan: Option<Wan>,
+    /// Funds in place in the month, yuan (or give fundsInPlaceWan). 当月到位资金（元）
+    pub funds_in_place: Option<Yuan>,
+    /// Funds in place in the month in 万元. 当月到位资金（万元）
+    pub funds_in_place_wan: Option<Wan>,
+    /// Progress narrative, free text. 形象进度
+    pub progress_narrative: Option<String>,
+    /// Problems holding the project up, free text. 存在问题
+    pub problems: Option<String>,
+    /// When given, the item corrects the month's report (which must exist) for this reason
+    /// instead of reporting it; a spreadsheet row with a changed figure for a reported month
+    /// becomes such an item. 更正原因（填写则为更正）
+    pub correction_reason: Option<String>,
 }
 
 impl BatchReportItem {
     pub fn command(&self) -> ApiResult<ProjectCommand> {
-        Ok(ProjectCommand::ReportInvestment(p::InvestmentReported {
-            period: self.period.to_domain("period")?,
-            completed_investment: self.completed_investment.to_domain("completedInvestment")?,
-            funds_in_place: self.funds_in_place.to_domain("fundsInPlace")?,
-        }))
+        let period = self.period.to_domain("period")?;
+        let completed_investment = amount(
+            "completedInvestment",
+            self.completed_investment,
+            self.completed_investment_wan.as_ref(),
+        )?;
+        let funds_in_place = amount(
+            "fundsInPlace",
+            self.funds_in_place,
+            self.funds_in_place_wan.as_ref(),
+        )?;
+        let progress_narrative = self.progress_narrative.clone();
+        let problems = self.problems.clone();
+        Ok(match &self.correction_reason {
+            None => ProjectCommand::ReportInvestment(p::InvestmentReported {
+                period,
+                completed_investment,
+                funds_in_place,
+                progress_narrative,
+                problems,
+            }),
+            Some(reason) => ProjectCommand::CorrectInvestmentReport(p::InvestmentReportCorrected {
+                period,
+                completed_investment,
+                funds_in_place,
+                reason: reason.clone(),
+                progress_narrative,
+                problems,
+            }),
+        })
     }
 }
 

@@ -174,7 +174,8 @@ impl Project {
         let d = state.dialect();
         let sql = crate::sql!(
             "SELECT period, completed_investment_yuan, funds_in_place_yuan, \
-             reported_completed_investment_yuan, reported_funds_in_place_yuan, correction_count \
+             reported_completed_investment_yuan, reported_funds_in_place_yuan, correction_count, \
+             progress_narrative, problems \
              FROM {} WHERE project_id = {} ORDER BY period",
             d.table("monthly_investment"),
             d.uuid_param(1)
@@ -284,6 +285,10 @@ pub struct MonthlyInvestment {
     pub reported_funds_in_place_yuan: Yuan,
     /// Number of corrections. 更正次数
     pub correction_count: i32,
+    /// Progress narrative, after corrections; null when none. 形象进度
+    pub progress_narrative: Option<String>,
+    /// Problems, after corrections; null when none. 存在问题
+    pub problems: Option<String>,
 }
 
 /// An annual investment plan revision (年度投资计划).

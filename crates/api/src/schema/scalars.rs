@@ -38,6 +38,56 @@ impl Yuan {
     }
 }
 
+/// Money typed in 万元 (10⁴ yuan), as an exact decimal **string** with at most 4 decimals, e.g.
+/// `"123.45"` (= 1234500 yuan). A string, not a JSON number, because JSON numbers are read as
+/// binary floats. Parsed by the domain's one reading of typed 万元 (`Yuan::parse_wan`): spaces,
+/// full-width digits and thousands separators are tolerated; a fifth decimal is refused
+/// (`MONEY_INVALID`), never rounded. An input-side alternative to `Yuan`. 金额（万元，最多 4 位小数）
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wan(pub String);
+
+#[Scalar(name = "Wan")]
+impl ScalarType for Wan {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match value {
+            Value::String(s) => Ok(Wan(s)),
+            Value::Number(_) => Err(InputValueError::custom(
+                "Wan is a decimal string such as \"123.45\", not a number (万元须以字符串形式给出)",
+            )),
+            other => Err(InputValueError::expected_type(other)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.clone())
+    }
+}
+
+/// The one amount an input means when it offers a yuan field and a 万元 field: exactly one of
+/// them must be given.
+pub fn amount(
+    field: &str,
+    yuan: Option<Yuan>,
+    wan: Option<&Wan>,
+) -> Result<domain::Yuan, ApiError> {
+    match (yuan, wan) {
+        (Some(y), None) => y.to_domain(field),
+        (None, Some(w)) => {
+            domain::Yuan::parse_wan(&w.0).map_err(|e| ApiError::value(&format!("{field}Wan"), e))
+        }
+        (Some(_), Some(_)) => Err(ApiError::validation(
+            field,
+            format!("give {field} (yuan) or {field}Wan (万元), not both"),
+            format!("{field}（元）与 {field}Wan（万元）只能填一个"),
+        )),
+        (None, None) => Err(ApiError::validation(
+            field,
+            format!("{field} (yuan) or {field}Wan (万元) is required"),
+            format!("须填写 {field}（元）或 {field}Wan（万元）"),
+        )),
+    }
+}
+
 macro_rules! text_scalar {
     ($(#[doc = $doc:literal])* $name:ident, $gql:literal) => {
         $(#[doc = $doc])*

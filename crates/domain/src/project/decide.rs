@@ -459,6 +459,7 @@ fn report(
     ctx: &Context,
 ) -> Result<InvestmentReported, DomainError> {
     period_not_in_future("period", c.period, ctx.today)?;
+    narrative(&c.progress_narrative, &c.problems)?;
     let Some(started) = s.started_on else {
         return fail(
             ErrorCode::InvestmentBeforeStart,
@@ -521,17 +522,33 @@ fn correct(
         );
     };
     require_text("reason", &c.reason)?;
+    narrative(&c.progress_narrative, &c.problems)?;
+    // A correction may change the narrative alone; a correction that changes nothing is refused.
     if current.completed_investment == c.completed_investment
         && current.funds_in_place == c.funds_in_place
+        && current.progress_narrative == c.progress_narrative
+        && current.problems == c.problems
     {
         return fail(
             ErrorCode::CorrectionUnchanged,
             "completed_investment",
-            "the corrected figures equal the current ones".into(),
-            "更正后的数字与现有数字相同".into(),
+            "the corrected figures and narrative equal the current ones".into(),
+            "更正后的数字和文字与现有的相同".into(),
         );
     }
     Ok(c.clone())
+}
+
+/// 形象进度 and 存在问题 are optional; when given they are bounded like every ledger text (an
+/// empty text is given as null, not as "").
+fn narrative(progress: &Option<String>, problems: &Option<String>) -> Result<(), DomainError> {
+    if let Some(t) = progress {
+        require_text("progress_narrative", t)?;
+    }
+    if let Some(t) = problems {
+        require_text("problems", t)?;
+    }
+    Ok(())
 }
 
 /// Production after the start; a partial start once, then a full one once.

@@ -25,8 +25,8 @@ events! {
         ExpropriationProgressReported = 1,
         LandDelivered = 1,
         ConstructionStarted = 1,
-        InvestmentReported = 1,
-        InvestmentReportCorrected = 1,
+        InvestmentReported = 2,
+        InvestmentReportCorrected = 2,
         ConstructionCompleted = 1,
         ProductionStarted = 1,
         StatusChanged = 1,
@@ -204,21 +204,36 @@ pub struct ConstructionStarted {
     pub evidence: String,
 }
 
-/// Figures of one month (not cumulative).
+/// Figures of one month (not cumulative), with the clerk's narrative.
+///
+/// v2 added `progress_narrative` and `problems` (v1 events are read with both null).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvestmentReported {
     pub period: Period,
     pub completed_investment: Yuan,
     pub funds_in_place: Yuan,
+    /// 形象进度: where the works stand, free text; null when not given.
+    #[serde(default)]
+    pub progress_narrative: Option<String>,
+    /// 存在问题: what holds the project up, free text; null when not given.
+    #[serde(default)]
+    pub problems: Option<String>,
 }
 
-/// Replaces the figures of an already reported month; the original stays in the log.
+/// Replaces the figures (and the narrative) of an already reported month; the original stays in
+/// the log. v2 added `progress_narrative` and `problems`, as on the report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvestmentReportCorrected {
     pub period: Period,
     pub completed_investment: Yuan,
     pub funds_in_place: Yuan,
     pub reason: String,
+    /// 形象进度 after the correction; null when none.
+    #[serde(default)]
+    pub progress_narrative: Option<String>,
+    /// 存在问题 after the correction; null when none.
+    #[serde(default)]
+    pub problems: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

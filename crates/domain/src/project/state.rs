@@ -31,10 +31,14 @@ pub enum ProjectStage {
 }
 
 /// One month's figures as they stand: a correction replaces the reported ones.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MonthFigures {
     pub completed_investment: Yuan,
     pub funds_in_place: Yuan,
+    /// 形象进度 as last reported or corrected.
+    pub progress_narrative: Option<String>,
+    /// 存在问题 as last reported or corrected.
+    pub problems: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -168,16 +172,22 @@ pub fn apply(mut s: Project, event: &ProjectEvent) -> Project {
             period,
             completed_investment,
             funds_in_place,
+            progress_narrative,
+            problems,
         })
         | ProjectEvent::InvestmentReportCorrected(InvestmentReportCorrected {
             period,
             completed_investment,
             funds_in_place,
+            progress_narrative,
+            problems,
             ..
         }) => {
             let m = MonthFigures {
                 completed_investment: *completed_investment,
                 funds_in_place: *funds_in_place,
+                progress_narrative: progress_narrative.clone(),
+                problems: problems.clone(),
             };
             s.investment.insert(*period, m);
         }

@@ -69,6 +69,8 @@ pub fn reported(p: &str, completed: i64, funds: i64) -> InvestmentReported {
         period: period(p),
         completed_investment: yuan(completed),
         funds_in_place: yuan(funds),
+        progress_narrative: None,
+        problems: None,
     }
 }
 
@@ -144,12 +146,19 @@ pub fn project_events() -> Vec<ProjectEvent> {
         }
         .into(),
         started(date!(2025 - 06 - 18)).into(),
-        reported("2025-06", 20_000_000, 15_000_000).into(),
+        InvestmentReported {
+            progress_narrative: Some("主体结构完成 60%".into()),
+            problems: Some("施工用电未接入".into()),
+            ..reported("2025-06", 20_000_000, 15_000_000)
+        }
+        .into(),
         InvestmentReportCorrected {
             period: period("2025-06"),
             completed_investment: yuan(21_500_000),
             funds_in_place: yuan(15_000_000),
             reason: "统计口径核实后更正".into(),
+            progress_narrative: Some("主体结构完成 65%".into()),
+            problems: None,
         }
         .into(),
         ConstructionCompleted {

@@ -533,6 +533,8 @@ impl Batch {
                     reason: None,
                     actor: d.actor.clone(),
                     recorded_at: at.clone(),
+                    progress_narrative: r.progress_narrative.clone(),
+                    problems: r.problems.clone(),
                 });
                 self.monthly.insert(
                     (id, period.clone()),
@@ -546,6 +548,8 @@ impl Batch {
                         correction_count: 0,
                         reported_at: at.clone(),
                         corrected_at: None,
+                        progress_narrative: r.progress_narrative.clone(),
+                        problems: r.problems.clone(),
                     },
                 );
                 self.dirty_monthly.insert((id, period));
@@ -570,6 +574,8 @@ impl Batch {
                 month.funds_in_place_yuan = c.funds_in_place.get();
                 month.correction_count += 1;
                 month.corrected_at = Some(at.clone());
+                month.progress_narrative = c.progress_narrative.clone();
+                month.problems = c.problems.clone();
                 let revision = month.correction_count;
                 self.dirty_monthly.insert((id, period.clone()));
                 self.reports.push(InvestmentReportRow {
@@ -581,6 +587,8 @@ impl Batch {
                     reason: Some(c.reason.clone()),
                     actor: d.actor.clone(),
                     recorded_at: at.clone(),
+                    progress_narrative: c.progress_narrative.clone(),
+                    problems: c.problems.clone(),
                 });
                 let row = self.project_mut(d, id)?;
                 row.cumulative_investment_yuan += delta_investment;

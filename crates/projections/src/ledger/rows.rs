@@ -161,6 +161,8 @@ pub struct InvestmentReportRow {
     pub reason: Option<String>,
     pub actor: String,
     pub recorded_at: String,
+    pub progress_narrative: Option<String>,
+    pub problems: Option<String>,
 }
 
 pub const INVESTMENT_REPORTS: Table = Table {
@@ -180,6 +182,8 @@ pub struct MonthlyRow {
     pub correction_count: i32,
     pub reported_at: String,
     pub corrected_at: Option<String>,
+    pub progress_narrative: Option<String>,
+    pub problems: Option<String>,
 }
 
 pub const MONTHLY: Table = Table {
