@@ -42,6 +42,10 @@ struct Schema {
     mutations: Vec<(String, Vec<(String, Type)>)>,
 }
 
+/// Amounts that may be given in yuan or as their `…Wan` twin, exactly one of the two: nullable
+/// in the schema, yet one form is required, so the matrix gives the yuan form.
+const EITHER_FORM_REQUIRED: &[&str] = &["completedInvestment", "fundsInPlace"];
+
 fn schema() -> Schema {
     let mut s = Schema {
         inputs: BTreeMap::new(),
@@ -54,7 +58,10 @@ fn schema() -> Schema {
                 let fields = o
                     .fields
                     .iter()
-                    .filter(|f| !f.node.ty.node.nullable && f.node.default_value.is_none())
+                    .filter(|f| {
+                        (!f.node.ty.node.nullable && f.node.default_value.is_none())
+                            || EITHER_FORM_REQUIRED.contains(&f.node.name.node.as_str())
+                    })
                     .map(|f| (f.node.name.node.to_string(), f.node.ty.node.clone()))
                     .collect();
                 s.inputs.insert(name, fields);

@@ -191,7 +191,8 @@ async fn metadata_records_actor_correlation_and_causation() {
         .unwrap();
     let last = events.last().unwrap();
     assert_eq!(last.event_type, "InvestmentReported");
-    assert_eq!(last.schema_version, 1);
+    // Version 2 carries the optional 形象进度 / 存在问题 (migration 0130).
+    assert_eq!(last.schema_version, 2);
     assert_eq!(last.metadata["actor"], "clerk-zhang");
     assert_eq!(
         last.metadata["correlationId"],
