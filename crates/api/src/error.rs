@@ -226,6 +226,7 @@ pub fn class_of(code: ErrorCode) -> &'static str {
         C::ProjectNotFound | C::UnitNotFound | C::SupervisionItemNotFound => class::NOT_FOUND,
         C::ProjectAlreadyRegistered
         | C::UnitAlreadyExists
+        | C::UnitNameTaken
         | C::SupervisionItemAlreadyOpened
         | C::ProjectCodeTaken
         | C::InvestmentAlreadyReported

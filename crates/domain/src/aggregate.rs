@@ -67,7 +67,12 @@ aggregate!(
     ProjectEvent,
     keys = crate::project::ProjectCommand::unique_keys
 );
-aggregate!(unit::Unit, UnitCommand, UnitEvent);
+aggregate!(
+    unit::Unit,
+    UnitCommand,
+    UnitEvent,
+    keys = crate::unit::UnitCommand::unique_keys
+);
 aggregate!(targets::Targets, TargetsCommand, TargetsEvent);
 aggregate!(
     supervision::SupervisionItem,

@@ -63,6 +63,7 @@ impl ProjectCode {
             key: self.0.clone(),
             field: "code",
             taken: ErrorCode::ProjectCodeTaken,
+            holder_zh: "项目",
         }
     }
 }
@@ -97,6 +98,8 @@ pub struct UniqueKey {
     pub key: String,
     pub field: &'static str,
     pub taken: ErrorCode,
+    /// What holds such keys, in Chinese, for the refusal (项目, 单位).
+    pub holder_zh: &'static str,
 }
 
 impl UniqueKey {
@@ -106,7 +109,7 @@ impl UniqueKey {
             self.taken,
             self.field,
             format!("{} {} already belongs to {owner}", self.field, self.key),
-            format!("{} 已被其他项目使用（{owner}）", self.key),
+            format!("{} 已被其他{}使用（{owner}）", self.key, self.holder_zh),
         )
     }
 }

@@ -32,6 +32,9 @@ pub enum ErrorCode {
     ProjectNotFound,
     UnitAlreadyExists,
     UnitNotFound,
+    /// Another unit has (or had) this name: names are unique, so that a clerk picking 城关镇
+    /// from a list gets one unit.
+    UnitNameTaken,
     SupervisionItemAlreadyOpened,
     SupervisionItemNotFound,
     // Rule 3.

@@ -1,5 +1,6 @@
 //! Responsible units (责任单位): townships, departments, industrial parks. Stream `unit-<slug>`.
 
+use crate::codes::UniqueKey;
 use crate::context::Context;
 use crate::error::{DomainError, ErrorCode, require_text};
 use crate::event::{events, vocabulary};
@@ -45,6 +46,26 @@ pub struct UnitRenamed {
 pub enum UnitCommand {
     Create(UnitCreated),
     Rename(UnitRenamed),
+}
+
+impl UnitCommand {
+    /// Unit names are unique: creating or renaming reserves the name (trimmed) under the key
+    /// stream `unitname-<name>`, so that two units never share one, even when created at the
+    /// same moment. A unit's earlier names stay reserved to it: a report naming 城关镇 keeps
+    /// meaning one unit, and the unit may take its old name back.
+    pub fn unique_keys(&self) -> Vec<UniqueKey> {
+        let name = match self {
+            UnitCommand::Create(c) => &c.name,
+            UnitCommand::Rename(c) => &c.name,
+        };
+        vec![UniqueKey {
+            kind: "unitname",
+            key: name.trim().to_owned(),
+            field: "name",
+            taken: ErrorCode::UnitNameTaken,
+            holder_zh: "单位",
+        }]
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
