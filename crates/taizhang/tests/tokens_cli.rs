@@ -6,8 +6,10 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use auth::{PgTokens, Role, Secret, Tokens};
+use commands::{CommandHandler, Envelope};
+use domain::unit::{Unit, UnitCommand, UnitCreated, UnitKind};
 use eventstore::postgres::testing::TestDatabase;
-use eventstore::{AnyEventStore, SqliteEventStore};
+use eventstore::{AnyEventStore, PgEventStore, SqliteEventStore};
 
 /// Where the binary keeps its store in a test.
 enum Target {
@@ -41,6 +43,31 @@ impl Target {
                     .unwrap();
                 Tokens::for_store(&AnyEventStore::Sqlite(store))
             }
+        }
+    }
+
+    /// Creates the units an editor token may name, through the command path as the API would.
+    async fn create_units(&self, ids: &[&str]) {
+        let store = match self {
+            Target::Pg(db) => AnyEventStore::Postgres(PgEventStore::new(db.pool(2).await)),
+            Target::Dir(dir) => AnyEventStore::Sqlite(
+                SqliteEventStore::open(dir.join("taizhang.sqlite3"), 2)
+                    .await
+                    .unwrap(),
+            ),
+        };
+        let handler = CommandHandler::new(store);
+        for id in ids {
+            let unit = domain::UnitId::parse(id).unwrap();
+            let create = UnitCommand::Create(UnitCreated {
+                name: format!("单位 {id}"),
+                kind: UnitKind::Township,
+                date: time::macros::date!(2026 - 01 - 05),
+            });
+            handler
+                .handle::<Unit>(&unit.stream(), Envelope::new(*id, "tester", create))
+                .await
+                .unwrap();
         }
     }
 
@@ -141,7 +168,7 @@ async fn create_list_revoke_on(db: Target) {
     assert_eq!(who.role, Role::Admin);
     assert_eq!(who.name, "系统管理员");
 
-    let out = db.run(&[
+    let editor_args = [
         "tokens",
         "create",
         "--name",
@@ -154,7 +181,18 @@ async fn create_list_revoke_on(db: Target) {
         "dev-zone",
         "--expires-in",
         "2w",
-    ]);
+    ];
+    // A scope names units that exist: a typo would make a token refused on every write.
+    let out = db.run(&editor_args);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(stdout(&out).is_empty(), "a token was printed: {out:?}");
+    assert!(
+        stderr(&out).contains("--unit chengguan: no such unit (单位不存在)"),
+        "{}",
+        stderr(&out)
+    );
+    db.create_units(&["chengguan", "dev-zone"]).await;
+    let out = db.run(&editor_args);
     assert!(out.status.success(), "{out:?}");
     let editor = Secret::new(stdout(&out).trim());
     let who = tokens.authenticate(Some(&editor), None).await.unwrap();

@@ -4,9 +4,10 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context;
 use auth::{NewToken, Role, TokenInfo, Tokens};
 use clap::{Args, Subcommand};
-use eventstore::AnyEventStore;
+use eventstore::{AnyEventStore, Direction, EventStore};
 use time::OffsetDateTime;
 use time::macros::format_description;
 use uuid::Uuid;
@@ -76,7 +77,7 @@ pub async fn run(store: &AnyEventStore, command: TokensCommand) -> anyhow::Resul
     // a token row and its `token-<id>` event commit together).
     let tokens = Tokens::for_store(store);
     match command {
-        TokensCommand::Create(args) => create(&tokens, args).await,
+        TokensCommand::Create(args) => create(store, &tokens, args).await,
         TokensCommand::List => list(&tokens).await,
         TokensCommand::Revoke { id, actor } => {
             let info = tokens
@@ -95,12 +96,20 @@ pub async fn run(store: &AnyEventStore, command: TokensCommand) -> anyhow::Resul
     }
 }
 
-async fn create(tokens: &Tokens, args: CreateArgs) -> anyhow::Result<ExitCode> {
-    let units = args
-        .units
-        .iter()
-        .map(|u| domain::UnitId::parse(u).map_err(|e| anyhow::anyhow!("--unit {u}: {e:?}")))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+async fn create(
+    store: &AnyEventStore,
+    tokens: &Tokens,
+    args: CreateArgs,
+) -> anyhow::Result<ExitCode> {
+    let mut units = Vec::with_capacity(args.units.len());
+    for u in &args.units {
+        let id = domain::UnitId::parse(u).map_err(|e| anyhow::anyhow!("--unit {u}: {e:?}"))?;
+        // Other roles take no units; the token store refuses them with that reason.
+        if args.role == Role::Editor {
+            require_unit(store, &id).await?;
+        }
+        units.push(id);
+    }
     let new = NewToken {
         name: args.name,
         role: args.role,
@@ -160,6 +169,23 @@ async fn list(tokens: &Tokens) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A scope names a unit that exists (its `unit-<id>` stream holds its creation): an editor
+/// token for a typo would be refused on every write. The event log decides, not a read model,
+/// so that this holds while the projections catch up.
+async fn require_unit(store: &AnyEventStore, unit: &domain::UnitId) -> anyhow::Result<()> {
+    let first = store
+        .read_stream(&unit.stream(), Direction::Forwards, 0, 1)
+        .await
+        .with_context(|| format!("cannot read the unit {unit}"))?;
+    if first.is_empty() {
+        anyhow::bail!(
+            "--unit {unit}: no such unit (单位不存在); the GraphQL query \
+             {{ units {{ unitId name }} }} lists them"
+        );
+    }
+    Ok(())
 }
 
 fn units_suffix(t: &TokenInfo) -> String {
