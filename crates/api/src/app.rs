@@ -176,7 +176,11 @@ impl Application {
         let mut stopping = stop.subscribe();
         let mut expired = stop.subscribe();
         // Each request knows its peer's address: failed authentications are logged with it.
-        let app = router(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let app = outer_layers(
+            router(shared.clone()),
+            &shared.state.config.serve.cors_origins,
+        )
+        .into_make_service_with_connect_info::<SocketAddr>();
         let server = axum::serve(listener, app).with_graceful_shutdown(async move {
             stopped(&mut stopping).await;
         });
@@ -210,6 +214,34 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// What wraps every route, whoever added it to the router: compression of each answer as the
+/// client's `Accept-Encoding` asks (br, gzip: GraphQL answers and the playground's megabyte of
+/// assets are text that shrinks several times), and CORS for the allowed origins (none by
+/// default, and then no CORS layer at all: a preflight is answered 405 as before).
+pub fn outer_layers(router: axum::Router, cors_origins: &[String]) -> axum::Router {
+    use axum::http::{HeaderValue, Method, header};
+    use tower_http::compression::CompressionLayer;
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+
+    let router = router.layer(CompressionLayer::new().br(true).gzip(true));
+    let origins: Vec<HeaderValue> = cors_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    if origins.is_empty() {
+        return router;
+    }
+    router.layer(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+            .expose_headers([header::RETRY_AFTER])
+            // Browsers cache the preflight for an hour instead of asking before every query.
+            .max_age(Duration::from_secs(3600)),
+    )
 }
 
 /// Opens the store `config.database_url` names (see [`eventstore::Location`]) and logs which

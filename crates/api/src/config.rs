@@ -53,12 +53,45 @@ pub struct ServeArgs {
     #[arg(long, env = "TAIZHANG_SEAL_EVERY", default_value_t = 300)]
     pub seal_every: u64,
 
+    /// Let web pages of this origin (`https://bi.example.gov.cn`, scheme, host and port only)
+    /// call the API from a browser (CORS); repeat for several, or give
+    /// TAIZHANG_CORS_ORIGINS as a comma-separated list. Off by default: no origin but the
+    /// server's own. Tokens still decide what a call may do.
+    #[arg(
+        long = "cors-origin",
+        env = "TAIZHANG_CORS_ORIGINS",
+        value_name = "ORIGIN",
+        value_delimiter = ',',
+        value_parser = parse_origin
+    )]
+    pub cors_origins: Vec<String>,
+
     #[command(flatten)]
     pub limits: Limits,
 
     /// API tokens, rate limits, protected ops endpoints, the insecure mode (docs/security.md).
     #[command(flatten)]
     pub auth: auth::AuthArgs,
+}
+
+/// An origin as browsers send it in `Origin`: `http://` or `https://`, a host, an optional port,
+/// nothing after (no path, no trailing slash; no wildcard, the list is an allow-list).
+pub fn parse_origin(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .ok_or_else(|| format!("{s:?}: an origin starts with http:// or https://"))?;
+    let host_ok = !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if !host_ok {
+        return Err(format!(
+            "{s:?}: an origin is scheme://host[:port], with no path, slash or wildcard"
+        ));
+    }
+    Ok(s.to_ascii_lowercase())
 }
 
 /// Query limits. The defaults protect a 2-core server from one expensive request.
@@ -136,6 +169,7 @@ impl Config {
                 ready_max_lag: 1000,
                 shutdown_grace: 5,
                 seal_every: 0,
+                cors_origins: Vec::new(),
                 limits: Limits::default(),
                 auth: auth::AuthArgs {
                     rate_limit: 10_000.0,

@@ -499,6 +499,18 @@ async fn batch_of_reports_is_all_or_nothing_and_retryable(backend: Backend) {
 async fn units_targets_supervision_and_rules(backend: Backend) {
     let app = spawn_on(backend).await;
     let id = unit_and_project(&app, "register-sup").await;
+    // One vocabulary: the route reads back as the enum the input takes (docs/vocabulary.md).
+    let r = app
+        .gql(
+            r#"mutation($p: ID!) { assignProjectCode(input: {idempotencyKey: "code1", projectId: $p, code: "2019-610403-04-01-123456",
+                 route: FILING, filedTotalInvestment: 500000000, date: "2026-03-01"}) { project { projectCode approvalRoute } } }"#,
+            json!({"p": id}),
+        )
+        .await;
+    assert_eq!(
+        r.ok()["assignProjectCode"]["project"],
+        json!({"projectCode": "2019-610403-04-01-123456", "approvalRoute": "FILING"})
+    );
     let r = app
         .gql(
             r#"mutation { setTarget(input: {idempotencyKey: "t1", year: 2026, unit: "dev-zone", metric: COMPLETED_INVESTMENT, value: "100000000"}) {
@@ -575,6 +587,31 @@ async fn units_targets_supervision_and_rules(backend: Backend) {
         )
         .await;
     assert_eq!(r.ok()["renameUnit"]["unit"]["name"], "高新区");
+    // Unit names are unique: the new name, and the old one (still dev-zone's), are taken; a
+    // refused unit is not written.
+    for (key, name) in [("dup-new", " 高新区 "), ("dup-old", "经济开发区")] {
+        let r = app
+            .gql(
+                r#"mutation($k: String!, $n: String!) { createUnit(input: {idempotencyKey: $k, unitId: "gaoxin", name: $n, kind: PARK, date: "2026-11-01"}) { unit { unitId } } }"#,
+                json!({"k": key, "n": name}),
+            )
+            .await;
+        assert_eq!(
+            (r.code(), r.body["errors"][0]["extensions"]["field"].clone()),
+            ("UNIT_NAME_TAKEN", json!("name")),
+            "{}",
+            r.body
+        );
+        assert!(
+            r.body["errors"][0]["extensions"]["messageZh"]
+                .as_str()
+                .is_some_and(|m| m.contains("已被其他单位使用")),
+            "{}",
+            r.body
+        );
+    }
+    let units = app.gql("{ units { unitId } }", json!({})).await;
+    assert_eq!(units.ok()["units"], json!([{"unitId": "dev-zone"}]));
     let ranking = app.gql("{ unitRanking(year: 2026) { unitId rank } targets(year: 2026, scope: \"county\") { metric }
         dashboard(year: 2026, unit: \"dev-zone\") { scope targets { metric targetValue } unitRanking { unitId } } }", json!({})).await;
     let data = ranking.ok();

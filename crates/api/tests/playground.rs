@@ -46,6 +46,45 @@ async fn graphiql_runs_a_query_offline() {
         "the headers editor with its placeholder",
     )
     .await;
+    // The first screen: a friendly hint in both languages where the schema load's error would
+    // be, and no request sent with the placeholder (so no 401).
+    let first = wait(
+        "var r = document.querySelector('.graphiql-response .CodeMirror'); \
+         var t = r ? r.CodeMirror.getValue() : ''; return t.indexOf('NO_TOKEN_YET') >= 0 ? t : '';",
+        "the no-token hint",
+    )
+    .await;
+    let first = first.as_str().unwrap_or_default();
+    assert!(
+        first.contains("Headers")
+            && first.contains("尚未填入访问令牌")
+            && !first.contains("UNAUTHENTICATED"),
+        "{first}"
+    );
+    let sent = script(
+        "return performance.getEntriesByType('resource').filter(function (e) { \
+           return e.initiatorType === 'fetch'; }).length;",
+    )
+    .await;
+    assert_eq!(sent, json!(0), "nothing is sent before a token is pasted");
+    // Pasted headers are forgotten at a reload unless the user asks, in the settings.
+    wait(
+        "var b = document.querySelector('[aria-label=\"Open settings dialog\"]'); if (b) { b.click(); } \
+         return document.body.textContent.indexOf('Persist headers') >= 0;",
+        "the Persist headers setting",
+    )
+    .await;
+    script(
+        "var c = document.querySelector('[aria-label=\"Close dialog\"]'); if (c) { c.click(); } return true;",
+    )
+    .await;
+    let stored = script(
+        "var found = false; for (var i = 0; i < localStorage.length; i++) { \
+           if (localStorage.getItem(localStorage.key(i)).indexOf('Authorization') >= 0 \
+               && localStorage.key(i).indexOf('headers') >= 0) { found = true; } } return found;",
+    )
+    .await;
+    assert_eq!(stored, json!(false), "headers are not persisted by default");
     let set_token = format!(
         "var all = document.querySelectorAll('.CodeMirror'); \
          for (var i = 0; i < all.length; i++) {{ var cm = all[i].CodeMirror; \

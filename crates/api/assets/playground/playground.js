@@ -52,8 +52,26 @@
     };
   }
 
+  // What the first screen shows before a token is pasted, instead of the server's 401.
+  var NO_TOKEN = 'No token yet: paste {"Authorization": "Bearer tz_…"} into the Headers tab below ' +
+    '(the token printed by `taizhang serve --demo` or `taizhang tokens create`), then press ↻ ' +
+    'to load the schema. ' +
+    '尚未填入访问令牌：请在下方 Headers 标签中粘贴 {"Authorization": "Bearer tz_…"}' +
+    '（由 taizhang serve --demo 或 taizhang tokens create 生成），再点击 ↻ 加载接口说明。';
+
+  function hasToken(headers) {
+    var auth = '';
+    Object.keys(headers).forEach(function (k) {
+      if (k.toLowerCase() === 'authorization') { auth = String(headers[k]); }
+    });
+    return /^\s*Bearer\s+tz_\S+\s*$/.test(auth);
+  }
+
   function fetcher(params, options) {
     var headers = Object.assign({}, (options && options.headers) || {});
+    if (!hasToken(headers)) {
+      return Promise.resolve({ errors: [{ message: NO_TOKEN, extensions: { code: 'NO_TOKEN_YET' } }] });
+    }
     if (isSubscription(params)) { return subscribe(params, headers); }
     headers['Content-Type'] = 'application/json';
     headers['Accept'] = 'application/graphql-response+json, application/json';
@@ -81,6 +99,9 @@
     defaultQuery: defaultQuery,
     defaultHeaders: '{\n  "Authorization": "Bearer <paste your token here>"\n}',
     isHeadersEditorEnabled: true,
-    shouldPersistHeaders: false
+    // A token is a password: forgotten at a reload, unless the user turns on "Persist headers"
+    // in the settings (⚙), on a machine of their own.
+    shouldPersistHeaders: false,
+    showPersistHeadersSettings: true
   }));
 })();

@@ -1,7 +1,7 @@
 //! For auditors and operators: project timelines, the `$all` event feed, the ledger's
 //! verification and the projections' status.
 
-use async_graphql::{ID, InputObject, Json, SimpleObject};
+use async_graphql::{ID, InputObject, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use eventstore::{EventStore, Filter, Position, RecordedEvent};
@@ -9,7 +9,7 @@ use sqlx::FromRow;
 
 use super::State;
 use super::relay::{PageArgs, PageInfo, connection, global_id};
-use super::scalars::{Date, DateTime, Period, Yuan};
+use super::scalars::{Date, DateTime, Json, Period, Yuan};
 use crate::error::{ApiError, ApiResult};
 use crate::on_db;
 
@@ -73,7 +73,7 @@ impl TimelineEvent {
     }
 
     /// The event's data as recorded. 事件数据
-    pub async fn data(&self) -> Json<serde_json::Value> {
+    pub async fn data(&self) -> Json {
         Json(self.data.clone())
     }
 
@@ -197,9 +197,9 @@ pub struct Event {
     /// Schema version of the data (after upcasting). 数据版本
     pub schema_version: i32,
     /// Data. 事件数据
-    pub data: Json<serde_json::Value>,
+    pub data: Json,
     /// Metadata: actor, correlationId, causationId, idempotencyKey. 元数据
-    pub metadata: Json<serde_json::Value>,
+    pub metadata: Json,
     /// Who recorded it. 操作人
     pub actor: Option<String>,
     /// When it was recorded. 录入时间

@@ -88,6 +88,12 @@ pub fn build_introspection(state: State) -> ApiSchema {
     builder().introspection_only().data(state).finish()
 }
 
+/// The schema with no state behind it: enough for introspection (what a client's code generator
+/// or a schema linter reads), nothing else.
+pub fn offline() -> ApiSchema {
+    builder().finish()
+}
+
 /// The schema in SDL, as checked in at the repository root (`schema.graphql`).
 pub fn sdl() -> String {
     let mut text = String::from(

@@ -5,7 +5,7 @@
 //! write, so the payload's read model includes it. When the wait runs out the payload says so
 //! (`result.readModel`) and carries the position to poll (`result.position`).
 
-use async_graphql::{Context, Enum, ErrorExtensions, Json, Object, SimpleObject};
+use async_graphql::{Context, Enum, ErrorExtensions, Object, SimpleObject};
 use commands::{Envelope, Outcome};
 use domain::Aggregate;
 use domain::project::Project as ProjectAggregate;
@@ -205,8 +205,8 @@ pub struct RuleSetting {
 #[async_graphql::ComplexObject]
 impl RuleSetting {
     /// The settings. 设置
-    pub async fn settings(&self) -> Json<serde_json::Value> {
-        Json(self.settings.clone())
+    pub async fn settings(&self) -> super::scalars::Json {
+        super::scalars::Json(self.settings.clone())
     }
 }
 

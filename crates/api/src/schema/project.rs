@@ -1,10 +1,12 @@
 //! Projects (项目): the ledger's rows in `reporting.projects`, their monthly figures, timeline
 //! and expropriation progress, and the filtered, ordered, paged `projects` list.
 
-use async_graphql::{ComplexObject, Context, ID, InputObject, Json, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, InputObject, SimpleObject};
 use sqlx::FromRow;
 
-use super::enums::{Direction, InvestorType, Light, ProjectKind, ProjectStatus, SizeClass, Stage};
+use super::enums::{
+    ApprovalRoute, Direction, InvestorType, Light, ProjectKind, ProjectStatus, SizeClass, Stage,
+};
 use super::relay::{PageArgs, connection, global_id};
 use super::scalars::{Date, DateTime, Mu, Period, Yuan};
 use super::{State, unit::Unit};
@@ -98,8 +100,9 @@ pub struct Project {
     pub land_delivered_mu: Mu,
     /// National project code. 项目代码
     pub project_code: Option<String>,
-    /// Approval route. 审批方式
-    pub approval_route: Option<String>,
+    /// Approval route of the project code, the same enum as `assignProjectCode`'s input.
+    /// 审批方式
+    pub approval_route: Option<ApprovalRoute>,
     /// Unified social credit code of the project company. 统一社会信用代码
     pub credit_code: Option<String>,
     /// Project company. 项目公司
@@ -528,6 +531,3 @@ pub async fn load(db: &Database, project_id: &str) -> ApiResult<Option<Project>>
         .await)?;
     Ok(row)
 }
-
-/// Free-form JSON, for event data. 任意 JSON
-pub type JsonValue = Json<serde_json::Value>;

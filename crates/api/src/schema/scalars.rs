@@ -13,6 +13,11 @@ use crate::error::ApiError;
 #[sqlx(transparent)]
 pub struct Yuan(pub i64);
 
+/// Money in whole yuan (元), on the wire a JSON integer number: never a float, never a string in
+/// answers; an input may also be a string of digits. Amounts stay below 10¹³ (rule 1) and sums far
+/// below 2⁵³, so JavaScript reads them exactly (GraphQL's `Int` is 32-bit, too small). Displays
+/// use 万元 (÷10⁴) and 亿元 (÷10⁸).
+/// 金额，单位元，JSON 整数（不用小数、不用字符串；输入也可为数字字符串）。显示时换算为万元、亿元。
 #[Scalar(name = "Yuan")]
 impl ScalarType for Yuan {
     fn parse(value: Value) -> InputValueResult<Self> {
@@ -89,13 +94,18 @@ pub fn amount(
 }
 
 macro_rules! text_scalar {
-    ($(#[doc = $doc:literal])* $name:ident, $gql:literal) => {
+    (
+        $(#[doc = $doc:literal])* $name:ident, $gql:literal,
+        wire: $wire:literal $(, specified_by: $url:literal)?
+    ) => {
         $(#[doc = $doc])*
         #[derive(Debug, Clone, PartialEq, Eq, sqlx::Type)]
         #[sqlx(transparent)]
         pub struct $name(pub String);
 
-        #[Scalar(name = $gql)]
+        // async-graphql takes a scalar's schema description from the impl, not the struct.
+        #[doc = $wire]
+        #[Scalar(name = $gql $(, specified_by_url = $url)?)]
         impl ScalarType for $name {
             fn parse(value: Value) -> InputValueResult<Self> {
                 match value {
@@ -114,30 +124,66 @@ macro_rules! text_scalar {
 text_scalar!(
     /// A calendar date, `YYYY-MM-DD` (ISO 8601), in the county's calendar. 日期
     Date,
-    "Date"
+    "Date",
+    wire: "A calendar date in the county's calendar (UTC+8), on the wire a JSON string \
+           `YYYY-MM-DD` (RFC 3339 full-date), e.g. `\"2026-06-30\"`. \
+           日期（县所在时区），JSON 字符串，格式 YYYY-MM-DD。",
+    specified_by: "https://www.rfc-editor.org/rfc/rfc3339#section-5.6"
 );
 text_scalar!(
     /// A reporting month, `YYYY-MM`. 报表期（月）
     Period,
-    "Period"
+    "Period",
+    wire: "A reporting month, on the wire a JSON string `YYYY-MM` (ISO 8601 year and month), \
+           e.g. `\"2026-10\"` for October's report (1–10月 is read in November). \
+           报表期（月），JSON 字符串，格式 YYYY-MM。"
 );
 text_scalar!(
     /// An area in mu (亩) as an exact decimal string with at most 4 decimals, e.g. `"12.5"`.
     /// 面积（亩）
     Mu,
-    "Mu"
+    "Mu",
+    wire: "An area in mu (亩, about 666.67 m²), on the wire a JSON string holding an exact \
+           decimal ≥ 0 with at most 4 decimals, e.g. `\"12.5\"` (a string, so that no float \
+           rounds it). 面积，单位亩，JSON 字符串形式的精确小数，最多 4 位小数。"
 );
 text_scalar!(
     /// A moment, RFC 3339 in UTC, e.g. `2026-11-26T08:30:00.123456Z`. 时间戳
     DateTime,
-    "DateTime"
+    "DateTime",
+    wire: "A moment, on the wire a JSON string in RFC 3339 with the UTC offset `Z` and the \
+           fraction of a second when there is one, e.g. `\"2026-11-26T08:30:00.123456Z\"` (16:30 in the county, UTC+8). \
+           时间戳，JSON 字符串，RFC 3339 格式，UTC 时区（北京时间减 8 小时）。",
+    specified_by: "https://scalars.graphql.org/andimarek/date-time.html"
 );
 text_scalar!(
     /// An exact decimal number as a string (target values, which may be yuan, counts or mu).
     /// 精确小数
     Decimal,
-    "Decimal"
+    "Decimal",
+    wire: "An exact decimal number, on the wire a JSON string, e.g. `\"100000000.0000\"`: \
+           target values, in the unit of their metric (yuan, a count or mu). \
+           精确小数，JSON 字符串；目标值的单位随指标而定（元、个数或亩）。"
 );
+
+/// Any JSON value: an event's data and metadata, a rule's settings. Our own scalar rather than
+/// async-graphql's `Json`, so that its description says what it holds in both languages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Json(pub serde_json::Value);
+
+/// Any JSON value, as is on the wire (an object, array, string, number, boolean or null): the
+/// recorded data and metadata of an event, the settings of a rule, with the field names of the
+/// published event format (docs/export-format.md). 任意 JSON 值，原样传输（事件数据与元数据、规则设置）。
+#[Scalar(name = "JSON")]
+impl ScalarType for Json {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        value.into_json().map(Json).map_err(InputValueError::custom)
+    }
+
+    fn to_value(&self) -> Value {
+        Value::from_json(self.0.clone()).unwrap_or(Value::Null)
+    }
+}
 
 impl Date {
     pub fn to_domain(&self, field: &str) -> Result<time::Date, ApiError> {
