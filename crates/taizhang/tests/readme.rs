@@ -28,8 +28,8 @@ use support::{Store, body, graphql, start_with, stop, wait_for_sixty_projects};
 /// `taizhang`) this test does not run, and why.
 const NOT_RUN: &[(&str, &str)] = &[
     (
-        "cargo test --workspace",
-        "the whole test suite, of which this test is part",
+        "scripts/test",
+        "the whole test suite (it installs Chromium, starts PostgreSQL), of which this test is part",
     ),
     (
         "DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres taizhang serve --demo",
