@@ -190,7 +190,7 @@ impl Application {
                 stopped(&mut expired).await;
                 tokio::time::sleep(grace).await;
             } => {
-                tracing::warn!(?grace, "requests still running after the grace period; closing them");
+                tracing::warn!(grace_seconds = grace.as_secs(), "requests still running after the grace period; closing them");
             }
         }
         if let Some(sealer) = sealer {

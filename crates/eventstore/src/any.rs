@@ -136,14 +136,32 @@ impl Location {
 /// not its directory, and "the data directory does not exist" is a first-run situation, not an
 /// error.
 pub fn create_parent_dir(path: &Path) -> Result<(), StoreError> {
-    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        Some(dir) => std::fs::create_dir_all(dir).map_err(|e| {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
             StoreError::Config(format!(
                 "cannot create the directory {} for the store file: {e}",
                 dir.display()
             ))
-        }),
-        None => Ok(()),
+        })?;
+    }
+    create_private_file(path)
+}
+
+/// Creates a missing store file readable and writable by its owner only (0600, docs/security.md):
+/// it holds the whole ledger and the token hashes. SQLite gives its -wal and -shm files the
+/// database file's mode. An existing file keeps the mode its owner chose.
+fn create_private_file(path: &Path) -> Result<(), StoreError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Config(format!(
+            "cannot create the store file {}: {e}",
+            path.display()
+        ))),
     }
 }
 

@@ -153,6 +153,8 @@ async fn listen_forever(pool: PgPool, ticks: watch::Sender<u64>) {
     loop {
         let mut listener = match listen(&pool).await {
             Ok(listener) => listener,
+            // The pool closes at a graceful shutdown: an orderly stop, not a failure.
+            Err(_) if pool.is_closed() => return,
             Err(error) => {
                 tracing::warn!(%error, "cannot listen for projection progress; retrying (waiters poll meanwhile)");
                 tokio::time::sleep(Duration::from_secs(1)).await;
@@ -164,6 +166,7 @@ async fn listen_forever(pool: PgPool, ticks: watch::Sender<u64>) {
                 Ok(_) => {
                     ticks.send_modify(|n| *n = n.wrapping_add(1));
                 }
+                Err(_) if pool.is_closed() => return,
                 Err(error) => {
                     tracing::warn!(%error, "projection listener failed; reconnecting");
                     break;

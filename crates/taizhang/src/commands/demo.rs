@@ -37,7 +37,15 @@ pub async fn seed<S: MigratingStore>(store: &S) -> anyhow::Result<demo::Summary>
     let summary = demo::seed(&handler, today, DEMO_ACTOR)
         .await
         .context("seeding the demo county failed")?;
-    tracing::info!(?summary, "demo county seeded");
+    tracing::info!(
+        units = summary.units,
+        projects = summary.projects,
+        supervision_items = summary.supervision_items,
+        commands = summary.commands,
+        events_written = summary.events_written,
+        head = %summary.head.map(|p| p.to_string()).unwrap_or_else(|| "-".to_owned()),
+        "demo county seeded"
+    );
     Ok(summary)
 }
 

@@ -182,7 +182,7 @@ async fn shutdown_signal() -> anyhow::Result<()> {
 async fn status(db: &eventstore::Database) -> anyhow::Result<ExitCode> {
     let rows = projections::statuses_in(db).await?;
     if rows.is_empty() {
-        println!("no projection has run yet");
+        println!("no projection has run yet (投影尚未运行)");
         return Ok(ExitCode::SUCCESS);
     }
     println!(
@@ -192,7 +192,7 @@ async fn status(db: &eventstore::Database) -> anyhow::Result<ExitCode> {
     for s in &rows {
         let last = s
             .last_event_at
-            .map(|t| t.to_string())
+            .map(utc_time)
             .unwrap_or_else(|| "-".to_owned());
         let error = match (&s.error, s.error_event_id, s.error_position) {
             (Some(e), Some(id), Some(at)) => format!("{e} (event {id} at {at})"),
@@ -218,6 +218,27 @@ async fn status(db: &eventstore::Database) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A fixed-width time with its zone, e.g. `2026-12-04 08:30:00 UTC`: columns line up, and nobody
+/// reads a UTC time as the county's.
+fn utc_time(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    t.format(time::macros::format_description!(
+        "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
+    ))
+    .unwrap_or_else(|_| t.to_string())
+}
+
 fn truncate(text: &str, width: usize) -> String {
     text.chars().take(width).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_have_one_width_and_their_zone() {
+        let t = time::macros::datetime!(2026-12-04 16:05:09.123456 +8);
+        assert_eq!(super::utc_time(t), "2026-12-04 08:05:09 UTC");
+        let t = time::macros::datetime!(2026-01-02 03:04:05 UTC);
+        assert_eq!(super::utc_time(t).len(), 23);
+    }
 }
