@@ -120,7 +120,7 @@ async fn every_scalar_is_described_with_its_wire_form() {
     assert_eq!(
         names,
         [
-            "Date", "DateTime", "Decimal", "JSON", "Mu", "Period", "Yuan"
+            "Date", "DateTime", "Decimal", "JSON", "Mu", "Period", "Wan", "Yuan"
         ]
     );
     assert_eq!(

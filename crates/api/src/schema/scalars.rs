@@ -51,6 +51,11 @@ impl Yuan {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Wan(pub String);
 
+/// Money typed in 万元 (10⁴ yuan): on the wire a JSON **string** holding an exact decimal with at
+/// most 4 decimals, e.g. `"123.45"` = 1,234,500 yuan (never a JSON number: those are binary
+/// floats). Spaces, full-width digits and thousands separators are tolerated; a fifth decimal is
+/// refused, never rounded. An input-side alternative to `Yuan`.
+/// 金额，单位万元，JSON 字符串形式的精确小数，最多 4 位小数（例如 "123.45" 即 1234500 元）；不接受 JSON 数字。
 #[Scalar(name = "Wan")]
 impl ScalarType for Wan {
     fn parse(value: Value) -> InputValueResult<Self> {
