@@ -49,14 +49,6 @@ impl Ratio {
         }
     }
 
-    pub fn mul_int(self, k: i128) -> Ratio {
-        Ratio {
-            num: self.num * k,
-            den: self.den,
-        }
-        .reduced()
-    }
-
     /// Rounded to hundredths, half away from zero (PostgreSQL's `round(numeric, 2)`).
     pub fn hundredths(self) -> Hundredths {
         let x = self.num * 100;
@@ -111,21 +103,9 @@ fn gcd(mut a: u128, mut b: u128) -> u128 {
 pub struct Hundredths(pub i64);
 
 impl Hundredths {
-    pub fn from_int(v: i64) -> Hundredths {
-        Hundredths(v * 100)
-    }
-
     /// The nearest `f64` (for GraphQL `Float` fields; the value itself stays exact here).
     pub fn to_f64(self) -> f64 {
         self.0 as f64 / 100.0
-    }
-
-    pub fn as_ratio(self) -> Ratio {
-        Ratio {
-            num: self.0 as i128,
-            den: 100,
-        }
-        .reduced()
     }
 }
 
