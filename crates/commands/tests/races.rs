@@ -7,7 +7,7 @@ use domain::{DomainEvent, Period, ProjectId, UnitId, Yuan};
 use eventstore::postgres::testing::TestDatabase;
 use eventstore::{
     AppendResult, Direction, EventStore, EventStream, ExpectedVersion, Filter, NewEvent,
-    PgEventStore, Position, RecordedEvent, Seal, StoreError, VerifyReport,
+    PgEventStore, Position, RecordedEvent, Seal, StoreError, StreamAppend, VerifyReport,
 };
 use std::sync::{Arc, Mutex};
 use time::macros::date;
@@ -36,6 +36,20 @@ impl EventStore for RacingStore {
                 .await?;
         }
         self.inner.append(stream, expected, events).await
+    }
+
+    async fn append_streams(
+        &self,
+        appends: Vec<StreamAppend>,
+    ) -> Result<Vec<AppendResult>, StoreError> {
+        let rival = self.rivals.lock().unwrap().pop();
+        if let (Some(rival), Some(first)) = (rival, appends.first()) {
+            let event = NewEvent::new(rival.event_type(), rival.to_json());
+            self.inner
+                .append(&first.stream, ExpectedVersion::Any, vec![event])
+                .await?;
+        }
+        self.inner.append_streams(appends).await
     }
 
     async fn read_stream(

@@ -12,7 +12,8 @@ use crate::postgres::PgImporter;
 use crate::sqlite::SqliteImporter;
 use crate::{
     AppendResult, Direction, EventStore, EventStream, ExpectedVersion, Filter, NewEvent,
-    PgEventStore, Position, RecordedEvent, Seal, SqliteEventStore, StoreError, VerifyReport,
+    PgEventStore, Position, RecordedEvent, Seal, SqliteEventStore, StoreError, StreamAppend,
+    VerifyReport,
 };
 
 /// Which backend a store (or a read-side pool next to it) lives in.
@@ -266,6 +267,13 @@ impl EventStore for AnyEventStore {
         events: Vec<NewEvent>,
     ) -> Result<AppendResult, StoreError> {
         on_store!(self, |s| s.append(stream, expected, events).await)
+    }
+
+    async fn append_streams(
+        &self,
+        appends: Vec<StreamAppend>,
+    ) -> Result<Vec<AppendResult>, StoreError> {
+        on_store!(self, |s| s.append_streams(appends).await)
     }
 
     async fn read_stream(

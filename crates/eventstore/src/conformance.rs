@@ -15,8 +15,8 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use crate::{
-    Direction, EventStore, EventStream, ExpectedVersion, Filter, Mismatch, NewEvent, Position,
-    RecordedEvent, StoreError, Upcasters,
+    AppendResult, Direction, EventStore, EventStream, ExpectedVersion, Filter, Mismatch, NewEvent,
+    Position, RecordedEvent, StoreError, Upcasters,
 };
 
 /// How a fresh store for one test is set up.
@@ -296,6 +296,218 @@ pub async fn expected_versions<H: Harness>(h: &H) {
         }
         other => panic!("{other:?}"),
     }
+}
+
+async fn stream_types<S: EventStore>(store: &S, stream: &str) -> Vec<String> {
+    store
+        .read_stream(stream, Direction::Forwards, 0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event_type)
+        .collect()
+}
+
+/// A multi-stream append writes every stream or none: each part checked as a single append would
+/// be (expected version, retry), a refusal of any part (also one visited after others were
+/// appended) leaving no event of any, retries answered per part, and of ten concurrent appends
+/// sharing four streams exactly one landing while the others write nothing at all.
+pub async fn multi_stream_append_is_atomic<H: Harness>(h: &H) {
+    use crate::StreamAppend;
+    let store = h.fresh().await;
+    store
+        .append("multi-a", ExpectedVersion::NoStream, vec![event("A", 0)])
+        .await
+        .unwrap();
+    let first = vec![
+        StreamAppend::new("multi-c", ExpectedVersion::NoStream, vec![event("C", 0)]),
+        StreamAppend::new("multi-a", ExpectedVersion::Exact(0), vec![event("A", 1)]),
+        StreamAppend::new(
+            "multi-b",
+            ExpectedVersion::NoStream,
+            vec![event("B", 0), event("B", 1)],
+        ),
+    ];
+    let results = store.append_streams(first.clone()).await.unwrap();
+    // One result per part, in the order given.
+    let versions: Vec<Vec<u64>> = results.iter().map(|r| r.versions()).collect();
+    assert_eq!(versions, [vec![0], vec![1], vec![0, 1]]);
+    assert!(results.iter().all(|r| !r.replayed));
+    assert_eq!(
+        results.iter().map(|r| r.stream_version).collect::<Vec<_>>(),
+        [0, 1, 1]
+    );
+    let all = read_all_settled(&store, &Filter::all(), 5).await;
+    assert_eq!(all.len(), 5);
+    for (part, result) in first.iter().zip(&results) {
+        for (e, a) in part.events.iter().zip(&result.events) {
+            let stored = all.iter().find(|r| r.id == e.id).expect("appended");
+            assert_eq!(
+                (stored.stream.as_str(), stored.version, stored.position),
+                (part.stream.as_str(), a.version, a.position)
+            );
+        }
+    }
+
+    // A retry of the whole append (its expected versions now stale) is answered per part with
+    // the original results and writes nothing.
+    let again = store.append_streams(first.clone()).await.unwrap();
+    assert!(again.iter().all(|r| r.replayed));
+    assert_eq!(
+        again,
+        results
+            .iter()
+            .map(|r| AppendResult {
+                replayed: true,
+                ..r.clone()
+            })
+            .collect::<Vec<_>>()
+    );
+    // A retried part beside a new one: the retry writes nothing, the new part lands.
+    let mixed = store
+        .append_streams(vec![
+            first[2].clone(),
+            StreamAppend::new("multi-e", ExpectedVersion::NoStream, vec![event("E", 0)]),
+        ])
+        .await
+        .unwrap();
+    assert!(mixed[0].replayed && !mixed[1].replayed);
+    assert_eq!(mixed[0].events, results[2].events);
+    assert_eq!(stream_types(&store, "multi-e").await, ["E"]);
+
+    // A refused part refuses everything, also when streams before it (in name order, the order
+    // the backends visit them) were already appended in the transaction.
+    let orphan = event("Orphan", 0);
+    match store
+        .append_streams(vec![
+            StreamAppend::new("multi-z", ExpectedVersion::Exact(4), vec![event("Z", 0)]),
+            StreamAppend::new("multi-a", ExpectedVersion::Exact(1), vec![orphan.clone()]),
+        ])
+        .await
+    {
+        Err(StoreError::WrongExpectedVersion {
+            stream, current, ..
+        }) => assert_eq!((stream.as_str(), current), ("multi-z", None)),
+        other => panic!("expected multi-z's wrong version, got {other:?}"),
+    }
+    let changed = NewEvent {
+        data: json!({"n": 99}),
+        ..first[0].events[0].clone()
+    };
+    match store
+        .append_streams(vec![
+            StreamAppend::new("multi-aa", ExpectedVersion::NoStream, vec![event("AA", 0)]),
+            StreamAppend::new("multi-c", ExpectedVersion::Exact(0), vec![changed]),
+        ])
+        .await
+    {
+        Err(StoreError::IdempotencyConflict { event_id }) => {
+            assert_eq!(event_id, first[0].events[0].id)
+        }
+        other => panic!("expected an idempotency conflict, got {other:?}"),
+    }
+    assert_eq!(stream_types(&store, "multi-a").await, ["A", "A"]);
+    assert!(stream_types(&store, "multi-z").await.is_empty());
+    assert!(stream_types(&store, "multi-aa").await.is_empty());
+
+    // Invalid appends are refused before anything is written.
+    let dup = event("Dup", 0);
+    let invalid = [
+        vec![],
+        vec![
+            StreamAppend::new("multi-x", ExpectedVersion::Any, vec![event("X", 0)]),
+            StreamAppend::new("multi-x", ExpectedVersion::Any, vec![event("X", 1)]),
+        ],
+        vec![
+            StreamAppend::new("multi-x", ExpectedVersion::Any, vec![dup.clone()]),
+            StreamAppend::new("multi-y", ExpectedVersion::Any, vec![dup.clone()]),
+        ],
+        vec![
+            StreamAppend::new("multi-x", ExpectedVersion::Any, vec![event("X", 0)]),
+            StreamAppend::new("multi-y", ExpectedVersion::Any, vec![]),
+        ],
+    ];
+    for appends in invalid {
+        match store.append_streams(appends.clone()).await {
+            Err(StoreError::InvalidAppend(_)) => {}
+            other => panic!("{appends:?}: {other:?}"),
+        }
+    }
+    match store
+        .append_streams(vec![
+            StreamAppend::new("multi-x", ExpectedVersion::Any, vec![event("X", 0)]),
+            StreamAppend::new("nodash", ExpectedVersion::Any, vec![event("X", 1)]),
+        ])
+        .await
+    {
+        Err(StoreError::InvalidStreamName { stream, .. }) => assert_eq!(stream, "nodash"),
+        other => panic!("{other:?}"),
+    }
+    assert!(stream_types(&store, "multi-x").await.is_empty());
+    // The refused events' ids are still free.
+    let r = store
+        .append("multi-a", ExpectedVersion::Exact(1), vec![orphan])
+        .await
+        .unwrap();
+    assert!(!r.replayed);
+
+    // Ten appends race over four shared streams (each naming them in another order) plus one
+    // stream of its own, all at the versions they read: one lands, the others write nothing.
+    let shared = ["race-s1", "race-s2", "race-s3", "race-s4"];
+    for s in shared {
+        store
+            .append(s, ExpectedVersion::NoStream, vec![event("Start", 0)])
+            .await
+            .unwrap();
+    }
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(10));
+    let tasks: Vec<_> = (0..10u64)
+        .map(|i| {
+            let (store, barrier) = (store.clone(), barrier.clone());
+            tokio::spawn(async move {
+                let mut appends: Vec<StreamAppend> = shared
+                    .iter()
+                    .map(|s| {
+                        StreamAppend::new(*s, ExpectedVersion::Exact(0), vec![event("Raced", i)])
+                    })
+                    .collect();
+                appends.rotate_left(i as usize % 4);
+                if i % 2 == 1 {
+                    appends.reverse();
+                }
+                appends.push(StreamAppend::new(
+                    format!("own-{i}"),
+                    ExpectedVersion::NoStream,
+                    vec![event("Own", i)],
+                ));
+                barrier.wait().await;
+                (i, store.append_streams(appends).await)
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for t in tasks {
+        match t.await.unwrap() {
+            (i, Ok(r)) => {
+                assert_eq!(r.len(), 5);
+                winners.push(i);
+            }
+            (_, Err(StoreError::WrongExpectedVersion { current, .. })) => {
+                assert_eq!(current, Some(1))
+            }
+            (_, Err(e)) => panic!("{e}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one of ten lands");
+    for s in shared {
+        assert_eq!(stream_types(&store, s).await, ["Start", "Raced"], "{s}");
+    }
+    for i in 0..10 {
+        let own = stream_types(&store, &format!("own-{i}")).await;
+        assert_eq!(own.len(), usize::from(winners[0] == i), "own-{i}");
+    }
+    let report = store.verify().await.unwrap();
+    assert!(report.is_ok(), "{:?}", report.mismatches);
 }
 
 /// A refused append leaves no trace: no event, and nothing that holds back readers of $all.

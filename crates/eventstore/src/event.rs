@@ -109,6 +109,29 @@ impl AppendResult {
     }
 }
 
+/// One stream's part of an atomic multi-stream append ([`crate::EventStore::append_streams`]):
+/// what [`crate::EventStore::append`] takes for one stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamAppend {
+    pub stream: String,
+    pub expected: ExpectedVersion,
+    pub events: Vec<NewEvent>,
+}
+
+impl StreamAppend {
+    pub fn new(
+        stream: impl Into<String>,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Self {
+        StreamAppend {
+            stream: stream.into(),
+            expected,
+            events,
+        }
+    }
+}
+
 /// Which way to read a stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -116,6 +139,47 @@ pub enum Direction {
     Forwards,
     /// Versions `from_version`, `from_version - 1`, … down to 0; pass `u64::MAX` to start at the end.
     Backwards,
+}
+
+/// The checks every backend makes on a multi-stream append before touching the database: at
+/// least one stream, each named once (its events go in one append, so that the stream's
+/// expected version means one thing), each with valid events, and no event id twice in the
+/// whole append (an id names one event of one stream).
+pub(crate) fn check_stream_appends(appends: &[StreamAppend]) -> Result<(), StoreError> {
+    if appends.is_empty() {
+        return Err(StoreError::InvalidAppend(
+            "no streams to append to".to_owned(),
+        ));
+    }
+    let mut streams = HashSet::with_capacity(appends.len());
+    let mut ids = HashSet::new();
+    for a in appends {
+        crate::stream_name::validate_stream_name(&a.stream)?;
+        if !streams.insert(a.stream.as_str()) {
+            return Err(StoreError::InvalidAppend(format!(
+                "stream {} appears twice in one append (give all its events in one part)",
+                a.stream
+            )));
+        }
+        check_events(&a.events)?;
+        for e in &a.events {
+            if !ids.insert(e.id) {
+                return Err(StoreError::InvalidAppend(format!(
+                    "event id {} appears twice",
+                    e.id
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The order in which a multi-stream append visits its streams: by name, so that two appends
+/// sharing streams lock them in the same order and never deadlock each other.
+pub(crate) fn lock_order(appends: &[StreamAppend]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..appends.len()).collect();
+    order.sort_by(|&a, &b| appends[a].stream.cmp(&appends[b].stream));
+    order
 }
 
 /// The checks every backend makes on an append's events before touching the database.

@@ -30,7 +30,9 @@ pub mod conformance;
 
 pub use any::{AnyEventStore, AnyImporter, Backend, Database, Location, create_parent_dir};
 pub use error::StoreError;
-pub use event::{AppendResult, AppendedEvent, Direction, ExpectedVersion, NewEvent, RecordedEvent};
+pub use event::{
+    AppendResult, AppendedEvent, Direction, ExpectedVersion, NewEvent, RecordedEvent, StreamAppend,
+};
 pub use filter::Filter;
 pub use import::{AllHead, ChainCheck, ImportEvent, ImportSummary, Importer};
 pub use keys::{KEY_RESERVED, key_stream};

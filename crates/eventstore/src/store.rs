@@ -9,7 +9,7 @@ use futures::Stream;
 use crate::import::{AllHead, Importer};
 use crate::{
     AppendResult, Direction, ExpectedVersion, Filter, NewEvent, Position, RecordedEvent, Seal,
-    StoreError, VerifyReport,
+    StoreError, StreamAppend, VerifyReport,
 };
 
 /// A subscription: events in $all order, catch-up then live. It ends only when dropped or on an
@@ -28,6 +28,18 @@ pub trait EventStore: Clone + Send + Sync + 'static {
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
     ) -> impl Future<Output = Result<AppendResult, StoreError>> + Send;
+
+    /// Appends to several streams in one transaction: every part is carried out as
+    /// [`EventStore::append`] would (its expected version checked, a retry of its ids answered
+    /// with the original result and nothing written for it), and either every part is written or
+    /// none is. The first refusal (a wrong expected version, an idempotency conflict, an invalid
+    /// part) refuses the whole append, naming its stream; a stream may appear only once and an
+    /// event id only once. Answers one result per part, in the order given. Streams are locked in
+    /// name order, so concurrent appends sharing streams cannot deadlock.
+    fn append_streams(
+        &self,
+        appends: Vec<StreamAppend>,
+    ) -> impl Future<Output = Result<Vec<AppendResult>, StoreError>> + Send;
 
     /// Up to `max_count` events of `stream` from `from_version` on (backwards: down from it; pass
     /// `u64::MAX` for the end). A stream that does not exist reads as empty.

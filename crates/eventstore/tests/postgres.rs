@@ -20,6 +20,7 @@ conformance_tests!(
     append_and_read_stream,
     expected_versions,
     refused_append_leaves_no_trace,
+    multi_stream_append_is_atomic,
     concurrent_writers_race,
     retry_is_idempotent,
     same_id_other_content_is_refused,

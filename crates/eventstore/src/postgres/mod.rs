@@ -25,7 +25,7 @@ use sqlx::postgres::PgPoolOptions;
 
 use crate::{
     AllHead, AppendResult, Direction, EventStore, EventStream, ExpectedVersion, Filter, NewEvent,
-    Position, RecordedEvent, Seal, StoreError, Upcasters, VerifyReport,
+    Position, RecordedEvent, Seal, StoreError, StreamAppend, Upcasters, VerifyReport,
 };
 
 pub use checkpoint::{load_checkpoint, save_checkpoint};
@@ -165,6 +165,20 @@ impl EventStore for PgEventStore {
             self.notifier.poke(&self.pool, min_interval);
         }
         Ok(result)
+    }
+
+    async fn append_streams(
+        &self,
+        appends: Vec<StreamAppend>,
+    ) -> Result<Vec<AppendResult>, StoreError> {
+        let in_transaction = self.options.notify == NotifyMode::InTransaction;
+        let results = append::append_streams(&self.pool, appends, in_transaction).await?;
+        if let NotifyMode::Coalesced { min_interval } = self.options.notify
+            && results.iter().any(|r| !r.replayed)
+        {
+            self.notifier.poke(&self.pool, min_interval);
+        }
+        Ok(results)
     }
 
     async fn read_stream(

@@ -42,7 +42,7 @@ use tokio::sync::{Mutex, watch};
 
 use crate::{
     AllHead, AppendResult, Direction, EventStore, EventStream, ExpectedVersion, Filter, NewEvent,
-    Position, RecordedEvent, Seal, StoreError, Upcasters, VerifyReport,
+    Position, RecordedEvent, Seal, StoreError, StreamAppend, Upcasters, VerifyReport,
 };
 
 pub use checkpoint::{load_checkpoint, save_checkpoint};
@@ -238,6 +238,53 @@ impl EventStore for SqliteEventStore {
             "appended"
         );
         Ok(result)
+    }
+
+    async fn append_streams(
+        &self,
+        appends: Vec<StreamAppend>,
+    ) -> Result<Vec<AppendResult>, StoreError> {
+        crate::event::check_stream_appends(&appends)?;
+        let order = crate::event::lock_order(&appends);
+        let prepared = appends
+            .into_iter()
+            .map(|a| {
+                Ok((
+                    a.stream.clone(),
+                    a.expected,
+                    append::prepare(&a.stream, a.events)?,
+                ))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let results = {
+            // One `BEGIN IMMEDIATE` for every stream: the write lock is held from the first check
+            // to the commit, and a refusal anywhere drops the transaction (rolling back the
+            // streams already appended, their numbers included).
+            let _writer = self.shared.writer.lock().await;
+            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            let mut results: Vec<Option<AppendResult>> = vec![None; prepared.len()];
+            for i in order {
+                let (stream, expected, events) = &prepared[i];
+                results[i] = Some(append::append_in(&mut tx, stream, *expected, events).await?);
+            }
+            let results = results
+                .into_iter()
+                .map(|r| r.ok_or_else(|| StoreError::Corrupt("a stream not appended".to_owned())))
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            if results.iter().any(|r| !r.replayed) {
+                tx.commit().await?;
+            }
+            results
+        };
+        if results.iter().any(|r| !r.replayed) {
+            self.wake_subscribers();
+        }
+        tracing::debug!(
+            streams = results.len(),
+            events = results.iter().map(|r| r.events.len()).sum::<usize>(),
+            "appended to several streams"
+        );
+        Ok(results)
     }
 
     async fn read_stream(
