@@ -376,6 +376,32 @@ fn rule4_reports_only_after_the_start() {
 }
 
 #[test]
+fn rule4_the_report_window_is_the_rule_decide_applies() {
+    let p = |s: &str| domain::Period::parse(s).unwrap();
+    let code = |r: Result<(), DomainError>| r.err().map(|e| e.code);
+    let start = Some(date!(2025 - 06 - 10));
+    let done = Some(date!(2025 - 09 - 30));
+    assert_eq!(
+        code(report_window(None, None, false, p("2025-06"))),
+        Some(ErrorCode::InvestmentBeforeStart)
+    );
+    assert_eq!(
+        code(report_window(start, None, false, p("2025-05"))),
+        Some(ErrorCode::PeriodBeforeStart)
+    );
+    assert_eq!(code(report_window(start, None, false, p("2025-06"))), None);
+    assert_eq!(code(report_window(start, done, false, p("2025-09"))), None);
+    assert_eq!(
+        code(report_window(start, done, false, p("2025-10"))),
+        Some(ErrorCode::ProjectCompleted)
+    );
+    assert_eq!(
+        code(report_window(start, None, true, p("2025-07"))),
+        Some(ErrorCode::ProjectAbandoned)
+    );
+}
+
+#[test]
 fn rule4_once_per_period_with_a_hint_to_correct() {
     let s = accept(
         started_project(),

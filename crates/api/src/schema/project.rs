@@ -213,6 +213,31 @@ impl Project {
         Ok(super::audit::timeline(state, &self.project_id, &args).await?)
     }
 
+    /// Whether the project takes a monthly investment report (or its correction) for `period`:
+    /// construction started, the start month or later, not after the completion month, not
+    /// abandoned — the domain's own rule (`domain::project::report_window`), so a grid or a
+    /// template lists exactly the projects a report can be made for. Whether the month is
+    /// already reported is in `monthlyInvestment`; a future month is refused by the report
+    /// itself. 可否报送该月投资
+    async fn accepts_report_for(
+        &self,
+        #[graphql(desc = "The month. 报表期")] period: Period,
+    ) -> async_graphql::Result<bool> {
+        let period = period.to_domain("period")?;
+        let started = self
+            .start_date
+            .as_ref()
+            .map(|d| d.to_domain("startDate"))
+            .transpose()?;
+        let completed = self
+            .completion_date
+            .as_ref()
+            .map(|d| d.to_domain("completionDate"))
+            .transpose()?;
+        let abandoned = self.status == ProjectStatus::Abandoned;
+        Ok(domain::project::report_window(started, completed, abandoned, period).is_ok())
+    }
+
     /// Land expropriation progress, when the project has a target. 征迁进度
     async fn expropriation(
         &self,

@@ -460,36 +460,8 @@ fn report(
 ) -> Result<InvestmentReported, DomainError> {
     period_not_in_future("period", c.period, ctx.today)?;
     narrative(&c.progress_narrative, &c.problems)?;
-    let Some(started) = s.started_on else {
-        return fail(
-            ErrorCode::InvestmentBeforeStart,
-            "period",
-            "investment is reported only after construction started".into(),
-            "项目开工后才能报送投资".into(),
-        );
-    };
-    if c.period < Period::of(started) {
-        return fail(
-            ErrorCode::PeriodBeforeStart,
-            "period",
-            format!(
-                "{} is before the start month {}",
-                c.period,
-                Period::of(started)
-            ),
-            format!("{} 早于开工月份 {}", c.period, Period::of(started)),
-        );
-    }
-    if let Some(done) = s.completed_on
-        && c.period > Period::of(done)
-    {
-        return fail(
-            ErrorCode::ProjectCompleted,
-            "period",
-            format!("the project was completed on {done}; no reports for later months"),
-            format!("项目已于 {done} 竣工，不能报送之后月份的投资"),
-        );
-    }
+    // Abandonment was refused before any command got here.
+    report_window(s.started_on, s.completed_on, false, c.period)?;
     if s.investment.contains_key(&c.period) {
         return Err(DomainError::new(
             ErrorCode::InvestmentAlreadyReported,
@@ -503,6 +475,59 @@ fn report(
         ));
     }
     Ok(c.clone())
+}
+
+/// Whether a project takes a monthly investment report for `period` at all (rules 4 and 6):
+/// once construction started, for the start month and later, up to the completion month once
+/// completed, never once abandoned. `decide` applies it to every report; it is public so that
+/// whoever lists what can be reported (the monthly grid, the spreadsheet template, through the
+/// API) asks the same rule instead of restating it. Whether the month is already reported, and
+/// whether it lies in the future, are decided with the command itself.
+pub fn report_window(
+    started_on: Option<time::Date>,
+    completed_on: Option<time::Date>,
+    abandoned: bool,
+    period: Period,
+) -> Result<(), DomainError> {
+    if abandoned {
+        return fail(
+            ErrorCode::ProjectAbandoned,
+            "project_id",
+            "the project is abandoned and accepts no further changes".into(),
+            "项目已终止，不能再变更".into(),
+        );
+    }
+    let Some(started) = started_on else {
+        return fail(
+            ErrorCode::InvestmentBeforeStart,
+            "period",
+            "investment is reported only after construction started".into(),
+            "项目开工后才能报送投资".into(),
+        );
+    };
+    if period < Period::of(started) {
+        return fail(
+            ErrorCode::PeriodBeforeStart,
+            "period",
+            format!(
+                "{} is before the start month {}",
+                period,
+                Period::of(started)
+            ),
+            format!("{} 早于开工月份 {}", period, Period::of(started)),
+        );
+    }
+    if let Some(done) = completed_on
+        && period > Period::of(done)
+    {
+        return fail(
+            ErrorCode::ProjectCompleted,
+            "period",
+            format!("the project was completed on {done}; no reports for later months"),
+            format!("项目已于 {done} 竣工，不能报送之后月份的投资"),
+        );
+    }
+    Ok(())
 }
 
 /// Rule 4: corrections only of reported periods, with a reason.
