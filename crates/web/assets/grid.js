@@ -1,19 +1,29 @@
-// The monthly grid checks each amount as it is typed (万元, at most 4 decimals; both figures
-// of a row together) and will not submit while a cell is wrong. The server checks again and the
-// API decides; this only saves a round trip.
+// The monthly grid checks each amount as it is typed (万元: a number ≥ 0 with at most 4
+// decimals, i.e. whole yuan; both amounts of a row together) and will not submit while a cell
+// is wrong. It tolerates what the server's reading (domain::Yuan::parse_wan) tolerates: spaces,
+// full-width digits, thousands separators grouped by three. The server checks again and the API
+// decides; this only saves a round trip. Messages in Chinese and English, as the server's.
 "use strict";
 (function () {
   var form = document.getElementById("grid-form");
   if (!form) { return; }
-  var WAN = /^\d{1,9}(\.\d{1,4})?$/;
+  function normal(v) {
+    return v.replace(/[\uFF10-\uFF19]/g, function (c) { return String.fromCharCode(c.charCodeAt(0) - 0xFEE0); })
+      .replace(/\uFF0E/g, ".").replace(/[\uFF0C]/g, ",").replace(/[\s\u3000\u00A0]/g, "").replace(/^\+/, "");
+  }
   function message(input) {
-    var v = input.value.replace(/[,，]/g, "").trim();
+    var v = normal(input.value);
     var row = input.closest("tr");
-    var others = row.querySelectorAll("input[data-wan]");
-    var rowTyped = Array.prototype.some.call(others, function (i) { return i.value.trim() !== ""; });
-    if (v === "") { return rowTyped ? "两项须同时填写" : ""; }
-    if (!/^\d+(\.\d+)?$/.test(v)) { return "须为不小于 0 的数字（万元）"; }
-    if (!WAN.test(v)) { return /\.\d{5,}$/.test(v) ? "最多 4 位小数（即精确到元）" : "超出上限"; }
+    var texts = row.querySelectorAll("input:not([type=hidden])");
+    var rowTyped = Array.prototype.some.call(texts, function (i) { return i.value.trim() !== "" && !i.name.startsWith("why:"); });
+    var reported = row.getAttribute("data-reported") === "true";
+    if (v === "") {
+      return rowTyped || reported ? "须填写（没有则填 0） · required (0 when none)" : "";
+    }
+    if (/^-/.test(v)) { return "不能小于 0 · must be ≥ 0"; }
+    if (!/^(\d+|\d{1,3}(,\d{3})+)(\.\d+)?$/.test(v)) { return "须为数字（万元） · not a number in 万元"; }
+    if (/\.\d{5,}$/.test(v)) { return "最多 4 位小数（即精确到元） · at most 4 decimals (whole yuan)"; }
+    if (v.replace(/,/g, "").split(".")[0].length > 9) { return "超出上限 · above the limit"; }
     return "";
   }
   function check(input) {
@@ -29,15 +39,22 @@
     return ok;
   }
   form.addEventListener("input", function (e) {
-    if (e.target.matches("input[data-wan]")) { checkRow(e.target.closest("tr")); }
+    var row = e.target.closest("tr");
+    if (row && row.querySelector("input[data-wan]")) { checkRow(row); }
   });
   form.addEventListener("submit", function (e) {
     var ok = true;
-    form.querySelectorAll("tbody tr").forEach(function (r) { ok = checkRow(r) && ok; });
+    form.querySelectorAll("tbody tr").forEach(function (r) {
+      if (r.querySelector("input[data-wan]")) { ok = checkRow(r) && ok; }
+    });
     if (!ok) {
       e.preventDefault();
       var bad = form.querySelector('input[aria-invalid="true"]');
       if (bad) { bad.focus(); }
+      return;
     }
+    var b = document.getElementById("grid-submit");
+    // One batch per click: a second click while the first is on its way would only replay it.
+    if (b) { b.disabled = true; b.textContent = "提交中…"; }
   });
 })();

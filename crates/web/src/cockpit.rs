@@ -171,19 +171,7 @@ pub async fn page<B: Backend>(
 
 /// The as-of picker (business date) and the scope.
 fn pickers(asked: &Asked, units: &Value, action: &str) -> Markup {
-    let unit_options: Vec<(String, String)> = units
-        .as_array()
-        .map(|l| {
-            l.iter()
-                .map(|u| {
-                    (
-                        fmt::text(&u["unitId"]).to_owned(),
-                        fmt::text(&u["name"]).to_owned(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let unit_options = fmt::unit_options(units);
     html! {
         form.pickers method="get" action=(action) {
             label for="asOf" { "截至日期（业务日期）" }

@@ -230,6 +230,16 @@ pub fn metric_value(metric: &Value, v: &Value) -> String {
     }
 }
 
+/// The `units` list as a picker's options: `(unitId, name)`.
+pub fn unit_options(units: &Value) -> Vec<(String, String)> {
+    units
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|u| (text(&u["unitId"]).to_owned(), text(&u["name"]).to_owned()))
+        .collect()
+}
+
 /// A unit's name from the `units` list, else its id.
 pub fn unit_name<'a>(units: &'a Value, id: &'a Value) -> &'a str {
     let id = id.as_str().unwrap_or("—");

@@ -17,7 +17,7 @@ pub struct GqlError {
 }
 
 impl GqlError {
-    fn from_json(e: &Value) -> GqlError {
+    pub fn from_json(e: &Value) -> GqlError {
         let ext = &e["extensions"];
         let s = |v: &Value| v.as_str().map(str::to_owned);
         GqlError {

@@ -18,8 +18,11 @@ mod cockpit;
 mod fmt;
 mod gql;
 mod layout;
+mod monthly;
+mod params;
 mod projects;
 mod session;
+mod supervision;
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -70,6 +73,14 @@ pub fn router<B: Backend>(backend: B) -> Router {
         .route("/signout", post(session::sign_out::<B>))
         .route("/projects", get(projects::list::<B>))
         .route("/projects/{id}", get(projects::page::<B>))
+        .route(
+            "/monthly",
+            get(monthly::page::<B>).post(monthly::submit::<B>),
+        )
+        .route(
+            "/supervision",
+            get(supervision::page::<B>).post(supervision::act::<B>),
+        )
         .route("/static/{file}", get(assets::serve))
         .with_state(Arc::new(backend))
 }

@@ -15,30 +15,20 @@ use crate::Backend;
 use crate::fmt::{self, Enum};
 use crate::gql;
 use crate::layout::{self, Nav};
+use crate::params::{self, Params};
 use crate::session;
 
 const PAGE_SIZE: i64 = 20;
 
 /// The list's query string: filters and the page cursor.
-#[derive(Default)]
-struct ListQuery {
-    pairs: Vec<(String, String)>,
-}
+struct ListQuery(Params);
 
 impl ListQuery {
     fn parse(raw: Option<&str>) -> ListQuery {
-        ListQuery {
-            pairs: raw
-                .and_then(|r| serde_urlencoded::from_str(r).ok())
-                .unwrap_or_default(),
-        }
+        ListQuery(Params::query(raw))
     }
     fn get(&self, key: &str) -> &str {
-        self.pairs
-            .iter()
-            .find(|(k, v)| k == key && !v.trim().is_empty())
-            .map(|(_, v)| v.trim())
-            .unwrap_or("")
+        self.0.get(key)
     }
     /// The filters as the API's `ProjectFilter` (enum values are checked by the API).
     fn filter(&self) -> Value {
@@ -63,16 +53,6 @@ impl ListQuery {
         }
         Value::Object(f)
     }
-    /// This query string without the cursor, for the pager's links.
-    fn without_cursor(&self) -> String {
-        let kept: Vec<(&str, &str)> = self
-            .pairs
-            .iter()
-            .filter(|(k, v)| k != "after" && k != "before" && !v.is_empty())
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        serde_urlencoded::to_string(kept).unwrap_or_default()
-    }
 }
 
 fn options(kind: Enum) -> Vec<(String, String)> {
@@ -93,11 +73,7 @@ pub async fn list<B: Backend>(
         Err(r) => return r,
     };
     let q = ListQuery::parse(raw.as_deref());
-    let (first, after, last, before) = match (q.get("after"), q.get("before")) {
-        ("", "") => (Some(PAGE_SIZE), None, None, None),
-        (a, "") => (Some(PAGE_SIZE), Some(a), None, None),
-        (_, b) => (None, None, Some(PAGE_SIZE), Some(b)),
-    };
+    let (first, after, last, before) = q.0.page(PAGE_SIZE);
     let result = gql::run(
         &*web,
         &session,
@@ -117,18 +93,8 @@ pub async fn list<B: Backend>(
         .as_ref()
         .map(|d| d["units"].clone())
         .unwrap_or(Value::Null);
-    let unit_options: Vec<(String, String)> = units
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|u| {
-            (
-                fmt::text(&u["unitId"]).to_owned(),
-                fmt::text(&u["name"]).to_owned(),
-            )
-        })
-        .collect();
-    let base = q.without_cursor();
+    let unit_options = fmt::unit_options(&units);
+    let base = q.0.without_cursor(&[]);
     let body = html! {
         h1 { "项目台账" }
         form.filters method="get" action="/projects" role="search" {
@@ -170,14 +136,7 @@ pub async fn list<B: Backend>(
                         }
                     }
                 }
-                nav.pager aria-label="翻页" {
-                    @if c["pageInfo"]["hasPreviousPage"] == true {
-                        a rel="prev" href=(format!("/projects?{}&before={}", base, fmt::text(&c["pageInfo"]["startCursor"]))) { "上一页" }
-                    }
-                    @if c["pageInfo"]["hasNextPage"] == true {
-                        a rel="next" href=(format!("/projects?{}&after={}", base, fmt::text(&c["pageInfo"]["endCursor"]))) { "下一页" }
-                    }
-                }
+                (params::pager("/projects", &base, &c["pageInfo"]))
             }
         }
     };

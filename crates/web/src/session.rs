@@ -23,6 +23,17 @@ use sha2::{Digest, Sha256};
 use crate::Backend;
 use crate::layout::{self, Nav};
 
+/// Whether the page should offer `op` on something of `unit`: the one policy (`auth::grant`
+/// over the role, the editor's units for scoped grants), so a control appears only for those
+/// the API would let through. The API still decides every write.
+pub fn may(session: &Session, op: auth::Operation, unit: &str) -> bool {
+    match auth::grant(session.identity.role, op.area()) {
+        auth::Grant::Allow => true,
+        auth::Grant::Deny => false,
+        auth::Grant::InScope => session.identity.units.iter().any(|u| u.as_str() == unit),
+    }
+}
+
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "tz_session";
 

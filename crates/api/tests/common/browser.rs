@@ -151,6 +151,38 @@ impl Browser {
         }
     }
 
+    /// Types `text` into the element `css` selects, as a keyboard would (WebDriver's element
+    /// send keys: focus, key events, `input` events), after clearing it when `clear`.
+    pub async fn type_into(&self, css: &str, text: &str, clear: bool) {
+        let found = self
+            .command(
+                reqwest::Method::POST,
+                "element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        let element = found
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("no element {css}: {found}"))
+            .to_owned();
+        if clear {
+            self.command(
+                reqwest::Method::POST,
+                &format!("element/{element}/clear"),
+                Some(json!({})),
+            )
+            .await;
+        }
+        self.command(
+            reqwest::Method::POST,
+            &format!("element/{element}/value"),
+            Some(json!({"text": text})),
+        )
+        .await;
+    }
+
     /// A PNG of the viewport, written to `path`.
     pub async fn screenshot(&self, path: &std::path::Path) {
         use base64::Engine;
