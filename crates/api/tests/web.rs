@@ -447,6 +447,14 @@ async fn report_for_a_new_start(app: &TestApp, year: i32) -> String {
     county_ytd(app, year).await.to_string()
 }
 
+/// Inputs without a label (every input, select and textarea a person can reach must have one).
+async fn unlabelled(browser: &Browser) -> Value {
+    browser
+        .script("return Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea')) \
+                   .filter(function (e) { return !e.labels || e.labels.length === 0; }).map(function (e) { return e.id || e.name; });")
+        .await
+}
+
 /// Only sign-out changes anything on a page: no other form posts.
 async fn write_forms(browser: &Browser) -> Value {
     browser
@@ -614,6 +622,11 @@ async fn clerk_month(browser: &Browser, app: &TestApp, backend: Backend, year: i
         )
         .await;
 
+    assert_eq!(
+        unlabelled(browser).await,
+        json!([]),
+        "every cell of the grid is labelled"
+    );
     // The rows are the unit's projects that the API says take a report for the month.
     let rows = browser
         .script("return Array.from(document.querySelectorAll('#grid tbody tr[data-project]')).map(function (r) { return r.getAttribute('data-project'); }).sort();")
@@ -885,6 +898,11 @@ async fn supervision_actions(browser: &Browser, app: &TestApp) {
         office_controls,
         json!(0),
         "a clerk gets no close-out, return or extension"
+    );
+    assert_eq!(
+        unlabelled(browser).await,
+        json!([]),
+        "every action field is labelled"
     );
     let item = browser
         .script("var f = document.querySelector('form[data-action=feedback]'); return f ? f.querySelector('input[name=itemId]').value : '';")
