@@ -866,7 +866,7 @@ async fn item_state(app: &TestApp, item: &str) -> Value {
     let r = app
         .gql_as(
             Role::Viewer,
-            "{ supervisionItems(first: 50) { nodes { itemId feedbackCount deadlineDate } } }",
+            "{ supervisionItems(first: 50) { nodes { itemId feedbackCount deadlineDate status } } }",
             json!({}),
         )
         .await;
@@ -957,6 +957,40 @@ async fn supervision_actions(browser: &Browser, app: &TestApp) {
         403,
         "an action without the CSRF token is refused"
     );
+    // The close-out request of an item the clerk's unit leads.
+    let requested = browser
+        .script("var f = document.querySelector('tr[data-status=OPEN] form[data-action=\"request-closure\"]'); return f ? f.querySelector('input[name=itemId]').value : '';")
+        .await
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        !requested.is_empty(),
+        "the clerk may ask to close its unit's items"
+    );
+    browser
+        .script(&format!("document.querySelector('#item-{requested} form[data-action=\"request-closure\"]').closest('details').open = true; return true;"))
+        .await;
+    browser
+        .type_into(
+            &format!("#request-closure-summary-{requested}"),
+            "已交地开工，申请销号",
+            false,
+        )
+        .await;
+    browser
+        .script(&format!("document.querySelector('#item-{requested} form[data-action=\"request-closure\"] button').click(); return true;"))
+        .await;
+    browser
+        .wait(
+            "return !!document.getElementById('done');",
+            "the close-out request recorded",
+        )
+        .await;
+    assert_eq!(
+        item_state(app, &requested).await["status"],
+        json!("CLOSURE_REQUESTED")
+    );
     sign_out(browser).await;
 
     // The office extends a deadline.
@@ -996,6 +1030,48 @@ async fn supervision_actions(browser: &Browser, app: &TestApp) {
         item_state(app, &item).await["deadlineDate"],
         json!(deadline.to_string())
     );
+    // A return of an item whose close-out nobody asked for: the API's refusal, on the page.
+    browser
+        .script(&format!(
+            "var f = document.querySelector('#item-{item} form[data-action=return]'); f.closest('details').open = true; return true;"
+        ))
+        .await;
+    browser
+        .type_into(&format!("#return-reason-{item}"), "材料不全", false)
+        .await;
+    browser
+        .script(&format!("document.querySelector('#item-{item} form[data-action=return] button').click(); return true;"))
+        .await;
+    let refusal = browser
+        .wait(
+            "var e = document.getElementById('action-error'); return e ? e.textContent : '';",
+            "the refused return",
+        )
+        .await;
+    assert!(
+        refusal.as_str().unwrap().contains("CLOSURE_NOT_REQUESTED"),
+        "{refusal}"
+    );
+    // The close-out the clerk asked for.
+    browser.goto(&app.url("/supervision")).await;
+    browser
+        .wait(
+            &format!(
+                "return !!document.querySelector('#item-{requested} form[data-action=close]');"
+            ),
+            "the close-out form",
+        )
+        .await;
+    browser
+        .script(&format!("var f = document.querySelector('#item-{requested} form[data-action=close]'); f.closest('details').open = true; f.querySelector('button').click(); return true;"))
+        .await;
+    browser
+        .wait(
+            "return !!document.getElementById('done');",
+            "the close-out recorded",
+        )
+        .await;
+    assert_eq!(item_state(app, &requested).await["status"], json!("CLOSED"));
     for r in browser.resources().await {
         assert!(r.starts_with(&app.url("/")), "loaded from outside: {r}");
     }
