@@ -12,7 +12,9 @@ use crate::targets::TargetsEvent;
 use crate::unit::UnitEvent;
 
 pub trait Aggregate: Default + Clone + PartialEq + std::fmt::Debug {
-    type Command: Clone + std::fmt::Debug;
+    /// Serialisable so that the command handler can recognise a retry by the command's content
+    /// (a digest of its canonical JSON), not by its idempotency key alone.
+    type Command: Clone + std::fmt::Debug + serde::Serialize;
     type Event: DomainEvent;
 
     /// Fold one event into the state; never refuses (events are facts).
