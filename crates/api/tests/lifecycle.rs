@@ -102,18 +102,23 @@ async fn lifecycle_dashboard_retries_and_timeline(backend: Backend) {
     let again = &again.ok()["reportInvestment"];
     assert_eq!(again["result"]["replayed"], true);
     assert_eq!(again["project"]["cumulativeInvestment"], 30_000_000);
-    // The same key again on the same project is that command's retry: the first result, even
-    // if the client changed the figures meanwhile (the key names the change, not its content).
-    let same = project_mutation(
-        &app,
-        "reportInvestment",
-        with(
-            "report-2026-10",
-            json!({"period": "2026-10", "completedInvestment": 1, "fundsInPlace": 1}),
-        ),
-    )
-    .await;
-    assert_eq!(same.ok()["reportInvestment"]["result"]["replayed"], true);
+    // The same key with other figures is another command, not a retry: refused, every time.
+    for _ in 0..2 {
+        let other = project_mutation(
+            &app,
+            "reportInvestment",
+            with(
+                "report-2026-10",
+                json!({"period": "2026-10", "completedInvestment": 1, "fundsInPlace": 1}),
+            ),
+        )
+        .await;
+        assert_eq!(other.code(), "IDEMPOTENCY_KEY_REUSED", "{}", other.body);
+        assert_eq!(
+            other.body["errors"][0]["extensions"]["field"],
+            "idempotencyKey"
+        );
+    }
     // The same key on another project is refused.
     let other = unit_and_project(&app, "register-2").await;
     let contact = |project: &str| {
@@ -496,6 +501,123 @@ async fn batch_of_reports_is_all_or_nothing_and_retryable(backend: Backend) {
     app.stop().await;
 }
 
+/// The reports over HTTP: a key reused for another month, one project and month named
+/// twice in a batch, and ten batches at once sharing four items.
+async fn reused_keys_and_concurrent_batches(backend: Backend) {
+    let app = spawn_on(backend).await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let id = unit_and_project_of_kind(&app, &format!("register-race-{i}"), "GOVERNMENT").await;
+        let start = json!({"idempotencyKey": format!("start-{i}"), "projectId": id, "date": "2026-04-01", "evidence": "开工令"});
+        project_mutation(&app, "startConstruction", start)
+            .await
+            .ok();
+        ids.push(id);
+    }
+    let ytd = || async {
+        app.gql("{ dashboard(year: 2026) { ytdInvestment } }", json!({}))
+            .await
+            .ok()["dashboard"]["ytdInvestment"]
+            .as_i64()
+            .unwrap()
+    };
+    // Key K for April, then K for May with another amount: May is refused, April stays.
+    let report = |period: &str, amount: i64| json!({"idempotencyKey": "K", "projectId": ids[4], "period": period, "completedInvestment": amount, "fundsInPlace": 0});
+    project_mutation(&app, "reportInvestment", report("2026-04", 5))
+        .await
+        .ok();
+    let may = project_mutation(&app, "reportInvestment", report("2026-05", 6)).await;
+    assert_eq!(may.code(), "IDEMPOTENCY_KEY_REUSED", "{}", may.body);
+    let ext = &may.body["errors"][0]["extensions"];
+    assert_eq!(ext["field"], "idempotencyKey");
+    assert!(ext["messageZh"].as_str().unwrap().contains("幂等键"));
+    assert!(
+        may.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("different command")
+    );
+    assert_eq!(ytd().await, 5);
+
+    let q = "mutation($input: ReportInvestmentsInput!) { reportInvestments(input: $input) { items { result { replayed } project { cumulativeInvestment } } } }";
+    // One project and month twice in a batch (111, then 999): refused, naming both, and nothing
+    // of the batch written.
+    let twice = json!({"input": {"idempotencyKey": "twice", "items": [
+        {"projectId": ids[4], "period": "2026-06", "completedInvestment": 7, "fundsInPlace": 0},
+        {"projectId": ids[4], "period": "2026-10", "completedInvestment": 111, "fundsInPlace": 0},
+        {"projectId": ids[4], "period": "2026-10", "completedInvestment": 999, "fundsInPlace": 0},
+    ]}});
+    let r = app.gql(q, twice).await;
+    assert_eq!(r.code(), "VALIDATION", "{}", r.body);
+    let ext = &r.body["errors"][0]["extensions"];
+    assert_eq!(
+        (ext["item"].clone(), ext["field"].clone()),
+        (json!(2), json!("period"))
+    );
+    let message = r.body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("items[1] and items[2]"), "{message}");
+    assert!(
+        ext["messageZh"]
+            .as_str()
+            .unwrap()
+            .contains("items[1] 与 items[2]")
+    );
+    assert_eq!(ytd().await, 5);
+
+    // Ten batches at once: each reports October for the four shared projects and one month of
+    // its own (a project and month no other batch names). One lands; the others write nothing.
+    let months = [
+        "2026-04", "2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-11",
+    ];
+    let batch = |i: usize| {
+        let mut items: Vec<Value> = (0..4)
+            .map(|p| {
+                json!({"projectId": ids[p], "period": "2026-10",
+                            "completedInvestment": i + 1, "fundsInPlace": 0})
+            })
+            .collect();
+        items.push(json!({"projectId": ids[i % 4], "period": months[i % 7],
+                          "completedInvestment": 1000 * (i + 1), "fundsInPlace": 0}));
+        items.rotate_left(i % 5);
+        json!({"input": {"idempotencyKey": format!("batch-{i}"), "items": items}})
+    };
+    let replies = futures::future::join_all((0..10).map(|i| app.gql(q, batch(i)))).await;
+    let mut winners = Vec::new();
+    for (i, r) in replies.iter().enumerate() {
+        if r.body.get("errors").is_none() {
+            assert_eq!(
+                r.ok()["reportInvestments"]["items"]
+                    .as_array()
+                    .unwrap()
+                    .len(),
+                5
+            );
+            winners.push(i);
+        } else {
+            // Decided again on the winner's events: its shared months are reported now.
+            assert_eq!(r.code(), "INVESTMENT_ALREADY_REPORTED", "{}", r.body);
+            assert!(r.body["errors"][0]["extensions"]["itemErrors"].is_array());
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one batch lands: {winners:?}");
+    let w = winners[0] as i64;
+    assert_eq!(ytd().await, 5 + 4 * (w + 1) + 1000 * (w + 1));
+    // Sent again, the winner is a retry; the same key with other figures is refused.
+    let again = app.gql(q, batch(winners[0])).await;
+    let items = again.ok()["reportInvestments"]["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(items.iter().all(|i| i["result"]["replayed"] == true));
+    let mut changed = batch(winners[0]);
+    changed["input"]["items"][0]["completedInvestment"] = json!(424242);
+    let r = app.gql(q, changed).await;
+    assert_eq!(r.code(), "IDEMPOTENCY_KEY_REUSED", "{}", r.body);
+    assert_eq!(r.body["errors"][0]["extensions"]["item"], 0);
+    assert_eq!(ytd().await, 5 + 4 * (w + 1) + 1000 * (w + 1));
+    app.stop().await;
+}
+
 async fn units_targets_supervision_and_rules(backend: Backend) {
     let app = spawn_on(backend).await;
     let id = unit_and_project(&app, "register-sup").await;
@@ -873,6 +995,7 @@ on_both_backends!(
     concurrent_conflicting_writes,
     every_error_class,
     batch_of_reports_is_all_or_nothing_and_retryable,
+    reused_keys_and_concurrent_batches,
     units_targets_supervision_and_rules,
     paging_forwards_and_backwards,
     back_filled_history_on_two_time_axes,

@@ -20,7 +20,9 @@ use crate::error::{ApiError, ApiResult};
 pub struct WriteOptions {
     /// Chosen by the client, one per intended change (e.g. a UUID made when the form opens).
     /// Sending the same command again with the same key changes nothing and returns the first
-    /// result, so a client can retry after a timeout without fear. 幂等键
+    /// result, so a client can retry after a timeout without fear; the key with any other
+    /// command (other figures, another month or record) is refused with
+    /// IDEMPOTENCY_KEY_REUSED. 幂等键（同一键只能用于同一指令）
     pub idempotency_key: String,
     /// The record's version the client last saw (`version` of the read model): when set and
     /// the record has changed since, the command is refused with CONFLICT. 预期版本号
@@ -466,7 +468,8 @@ project_input!(
 #[derive(InputObject, Debug, Clone)]
 pub struct ReportInvestmentsInput {
     /// Key of the whole batch; each item's key is derived from it and the item's project and
-    /// month, so retrying the batch never reports twice. 批次幂等键
+    /// month, so retrying the batch never reports twice; the key with other figures is refused
+    /// with IDEMPOTENCY_KEY_REUSED. 批次幂等键
     pub idempotency_key: String,
     /// The reports. 报表
     pub items: Vec<BatchReportItem>,

@@ -576,13 +576,14 @@ impl Mutation {
 
     /// Report many projects' monthly investment at once (批量报送月度投资).
     ///
-    /// All or nothing as far as the rules go: every item is decided against its project as it
-    /// stands before anything is written, and one refusal refuses the batch (the errors name
-    /// each item at fault by `path`). Projects are separate streams, so the writes are not one
-    /// transaction: should another writer change a project between the check and the write,
-    /// the items before it are written and the error names it; sending the same batch again
-    /// under the same key writes only what is missing (each item's key derives from the batch
-    /// key, its project and month).
+    /// All or nothing: every item is decided against its project as it stands (each with the
+    /// caller's scope checked on that project), and the reports of all projects are written in
+    /// one transaction. One refusal refuses the batch and nothing is written (the errors name
+    /// each item at fault by `item`; `extensions.itemErrors` lists them all); a project that
+    /// another writer changes meanwhile makes the whole batch be decided again. A batch names
+    /// each project and month once. Sending the same batch again under the same key writes
+    /// nothing more (each item's key derives from the batch key, its project and month); the
+    /// same key with other figures is `IDEMPOTENCY_KEY_REUSED`.
     async fn report_investments(
         &self,
         ctx: &Context<'_>,
@@ -605,73 +606,102 @@ impl Mutation {
         }
         let caller = identity(ctx)?;
         let actor = caller.actor();
-        let mut prepared = Vec::with_capacity(input.items.len());
+        let mut batch = Vec::with_capacity(input.items.len());
+        let mut ids = Vec::with_capacity(input.items.len());
         let mut errors: Vec<async_graphql::Error> = Vec::new();
+        let mut named = std::collections::HashMap::new();
         for (i, item) in input.items.iter().enumerate() {
-            let checked: ApiResult<_> = async {
+            let parsed: ApiResult<_> = (|| {
                 let id = project_id("projectId", &item.project_id)?;
-                let expected = item
-                    .expected_version
-                    .map(|v| u64::try_from(v).unwrap_or(u64::MAX));
-                let key = format!("{}/{}/{}", input.idempotency_key, id, item.period.0);
                 let command = item.command()?;
-                // Each item is scoped by its own project's unit.
-                let guard = state.gate.project_guard(caller, &command);
-                let envelope =
-                    Envelope::new(key, actor.clone(), command).with_expected_version(expected);
-                state
-                    .handler
-                    .check_guarded::<ProjectAggregate, _>(&id.stream(), &envelope, guard)
-                    .await?;
-                Ok((id, envelope))
+                Ok((id, command))
+            })();
+            let (id, command) = match parsed {
+                Ok(p) => p,
+                Err(e) => {
+                    errors.push(at_item(e, i));
+                    continue;
+                }
+            };
+            // Both would get the same derived key, so the second would answer as a retry of the
+            // first and be lost: a month of a project is reported once per batch.
+            if let Some(first) = named.insert((id, item.period.0.clone()), i) {
+                errors.push(at_item(
+                    ApiError::validation(
+                        "period",
+                        format!(
+                            "items[{first}] and items[{i}] both report project {id} for {}: a batch \
+                             names each project and month once",
+                            item.period.0
+                        ),
+                        format!(
+                            "items[{first}] 与 items[{i}] 是同一项目（{id}）同一报表期 {}：同一批次中每个项目每月只能出现一次",
+                            item.period.0
+                        ),
+                    ),
+                    i,
+                ));
+                continue;
             }
-            .await;
-            match checked {
-                Ok(p) => prepared.push(p),
-                Err(e) => errors.push(at_item(e, i)),
+            let expected = item
+                .expected_version
+                .map(|v| u64::try_from(v).unwrap_or(u64::MAX));
+            let key = format!("{}/{}/{}", input.idempotency_key, id, item.period.0);
+            // Each item is scoped by its own project's unit, on the state it is decided on.
+            let guard = state.gate.project_guard(caller, &command);
+            let envelope =
+                Envelope::new(key, actor.clone(), command).with_expected_version(expected);
+            batch.push((
+                i,
+                commands::BatchItem {
+                    stream: id.stream(),
+                    envelope,
+                    guard,
+                },
+            ));
+            ids.push(id);
+        }
+        if !errors.is_empty() {
+            return Err(item_errors(errors));
+        }
+        let (index_of, batch): (Vec<usize>, Vec<_>) = batch.into_iter().unzip();
+        let outcomes = match state
+            .handler
+            .handle_batch_guarded::<ProjectAggregate, auth::AuthError, _>(batch)
+            .await
+        {
+            Ok(outcomes) => outcomes,
+            Err(commands::BatchError::Items(refused)) => {
+                let errors = refused
+                    .into_iter()
+                    .map(|r| {
+                        let i = index_of.get(r.index).copied().unwrap_or(r.index);
+                        at_item(ApiError::from(r.error), i)
+                    })
+                    .collect();
+                return Err(item_errors(errors));
             }
+            Err(commands::BatchError::Batch(e)) => return Err(ApiError::from(e).into()),
+        };
+        let written: usize = outcomes
+            .iter()
+            .filter(|o| !o.replayed)
+            .map(|o| o.events.len())
+            .sum();
+        if written > 0 {
+            crate::metrics::appended(written);
         }
-        if let Some(first) = errors.first().cloned() {
-            // A field has one error: the first refusal, with every refusal of the batch in
-            // `extensions.itemErrors` so a clerk can fix them all at once.
-            let all: Vec<serde_json::Value> = errors
-                .iter()
-                .map(|e| {
-                    let ext = e
-                        .extensions
-                        .as_ref()
-                        .and_then(|x| serde_json::to_value(x).ok())
-                        .unwrap_or_default();
-                    serde_json::json!({ "message": e.message, "extensions": ext })
-                })
-                .collect();
-            let all = async_graphql::Value::from_json(serde_json::Value::Array(all))
-                .unwrap_or(async_graphql::Value::Null);
-            return Err(first.extend_with(|_, x| x.set("itemErrors", all.clone())));
-        }
-        let mut items = Vec::with_capacity(prepared.len());
-        let mut last = None;
-        let mut outcomes = Vec::with_capacity(prepared.len());
-        for (i, (id, envelope)) in prepared.into_iter().enumerate() {
-            // Checked again as each is written: the project may have changed hands since.
-            let guard = state.gate.project_guard(caller, &envelope.command);
-            let outcome = state
-                .handler
-                .handle_guarded::<ProjectAggregate, _>(&id.stream(), envelope, guard)
-                .await
-                .map_err(|e| at_item(ApiError::from(e), i))?;
-            if !outcome.replayed {
-                crate::metrics::appended(outcome.events.len());
-            }
-            last = outcome.events.last().map(|e| e.position).max(last);
-            outcomes.push((id, outcome));
-        }
+        let last = outcomes
+            .iter()
+            .filter_map(|o| o.events.last().map(|e| e.position))
+            .max();
         // One wait for the whole batch: the last position covers every item.
         let (read_model, behind) = match last {
             Some(p) => wait_for(state, p).await?,
             None => (ReadModelState::CaughtUp, Vec::new()),
         };
-        for (id, outcome) in outcomes {
+        let mut items = Vec::with_capacity(outcomes.len());
+        for (id, outcome) in ids.into_iter().zip(outcomes) {
             let mut result = wait_free(outcome);
             result.read_model = read_model;
             result.behind = behind.clone();
@@ -856,6 +886,29 @@ fn wait_free(outcome: Outcome) -> WriteResult {
 }
 
 /// An error of batch item `i`, marked with the item's index.
+/// A batch's refusal: a field has one error, the first, with every refusal of the batch in
+/// `extensions.itemErrors` so a clerk can fix them all at once.
+fn item_errors(errors: Vec<async_graphql::Error>) -> async_graphql::Error {
+    let all: Vec<serde_json::Value> = errors
+        .iter()
+        .map(|e| {
+            let ext = e
+                .extensions
+                .as_ref()
+                .and_then(|x| serde_json::to_value(x).ok())
+                .unwrap_or_default();
+            serde_json::json!({ "message": e.message, "extensions": ext })
+        })
+        .collect();
+    let all = async_graphql::Value::from_json(serde_json::Value::Array(all))
+        .unwrap_or(async_graphql::Value::Null);
+    let first = errors
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| ApiError::internal("a batch refused without an error").into());
+    first.extend_with(|_, x| x.set("itemErrors", all.clone()))
+}
+
 fn at_item(e: ApiError, i: usize) -> async_graphql::Error {
     async_graphql::Error::from(e).extend_with(|_, x| x.set("item", i as i64))
 }
