@@ -43,6 +43,12 @@ async fn the_demo_county_is_realistic_and_seeding_twice_adds_nothing() {
     )
     .await;
     assert_eq!(events as usize, first.events_written);
+    // Seeding again on a later day (`serve --demo` restarted) keeps the county as first seeded:
+    // the steps' dates moved with the day, and their keys are not taken for other commands.
+    let tomorrow = today.next_day().unwrap();
+    let later = CommandHandler::new(store.clone()).with_today(move || tomorrow);
+    let third = demo::seed(&later, tomorrow, "演示数据").await.unwrap();
+    assert!(third.replayed > 0, "{third:?}");
 
     let clock: projections::Clock = std::sync::Arc::new(|| datetime!(2026-11-26 10:00 +8));
     let projectors =
