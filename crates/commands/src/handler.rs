@@ -458,6 +458,30 @@ impl<S: EventStore> CommandHandler<S> {
         Context::new((self.today)(), envelope.actor.clone())
     }
 
+    /// The aggregate as its stream stands now, with the stream's version (`None`: no stream),
+    /// folded exactly as a command is decided against it. For readers that must agree with the
+    /// rules, e.g. the monthly template listing the projects that can report.
+    pub async fn current<A: Aggregate>(
+        &self,
+        stream: &str,
+    ) -> Result<(A, Option<u64>), CommandError> {
+        let recorded = self.load(stream).await?;
+        let version = recorded.last().map(|e| e.version);
+        Ok((fold::<A>(stream, &recorded)?, version))
+    }
+
+    /// The events of `stream` after `version`, oldest first: what changed since a client read
+    /// it (the upload of a sheet names them).
+    pub async fn since(
+        &self,
+        stream: &str,
+        version: u64,
+    ) -> Result<Vec<RecordedEvent>, CommandError> {
+        let mut recorded = self.load(stream).await?;
+        recorded.retain(|e| e.version > version);
+        Ok(recorded)
+    }
+
     /// The whole stream, in order.
     async fn load(&self, stream: &str) -> Result<Vec<RecordedEvent>, CommandError> {
         let mut all: Vec<RecordedEvent> = Vec::new();
