@@ -2,6 +2,7 @@
 //! and one error of every class — each test once on PostgreSQL and once on SQLite (the modules
 //! `postgres` and `sqlite` at the end).
 
+#[macro_use]
 mod common;
 
 use common::*;
@@ -967,27 +968,6 @@ async fn back_filled_history_on_two_time_axes(backend: Backend) {
         started,
         json!({"metric": "STARTED_PROJECTS", "targetValue": "3", "actualValue": "0"})
     );
-}
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name(eventstore::Backend::Postgres).await
-                }
-            )*
-        }
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name(eventstore::Backend::Sqlite).await
-                }
-            )*
-        }
-    };
 }
 
 on_both_backends!(

@@ -1,5 +1,6 @@
 //! The HTTP surface: routes, and the handlers that are not GraphQL execution.
 
+mod files;
 mod graphql;
 mod playground;
 mod web;
@@ -33,6 +34,12 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/graphql/ws", get(ws::upgrade))
         .route("/graphql/assets/{file}", get(playground::asset))
         .route("/healthz", get(healthz))
+        // Spreadsheets (docs/excel.md); each handler authenticates like /graphql.
+        .route("/files/monthly-report.xlsx", get(files::monthly_template))
+        .route(
+            "/files/monthly-report",
+            axum::routing::post(files::monthly_upload),
+        )
         .merge(
             Router::new()
                 .route("/readyz", get(readyz))

@@ -64,6 +64,11 @@ impl StateInner {
 
 pub type State = Arc<StateInner>;
 
+/// The largest `reportInvestments` batch of one request, when it is not `--max-batch`: set as
+/// request data by in-process callers (a spreadsheet upload is one batch of all its rows).
+#[derive(Debug, Clone, Copy)]
+pub struct BatchLimit(pub usize);
+
 fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(Query, Mutation, Subscription)
 }

@@ -590,7 +590,11 @@ impl Mutation {
         #[graphql(desc = "The reports. 报表")] input: ReportInvestmentsInput,
     ) -> async_graphql::Result<ReportInvestmentsPayload> {
         let state = ctx.data::<State>()?;
-        let max = state.config.serve.limits.max_batch;
+        // An uploaded sheet is one batch whatever its size (docs/excel.md): the upload sets its
+        // own bound as request data, which only an in-process caller can.
+        let max = ctx
+            .data_opt::<super::BatchLimit>()
+            .map_or(state.config.serve.limits.max_batch, |l| l.0);
         if input.items.len() > max {
             return Err(ApiError::Limit {
                 en: format!(

@@ -395,3 +395,27 @@ pub fn schema_types() -> Vec<(String, async_graphql::parser::types::TypeKind)> {
         })
         .collect()
 }
+
+/// `on_both_backends!(a, b)`: tests `postgres::a`, `sqlite::a`, … each calling `a(backend)` on a
+/// multi-threaded runtime (for the test files with `#[macro_use] mod common;`).
+#[allow(unused_macros)]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(eventstore::Backend::Postgres).await
+                }
+            )*
+        }
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(eventstore::Backend::Sqlite).await
+                }
+            )*
+        }
+    };
+}
