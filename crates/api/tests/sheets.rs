@@ -248,6 +248,16 @@ async fn template_access_and_bad_requests(backend: eventstore::Backend) {
 
 /// POSTs `bytes` as the multipart field `file` (by hand: the form a browser sends).
 async fn upload(app: &TestApp, name: &str, bytes: &[u8], extra: &[(&str, &str)]) -> (u16, Value) {
+    upload_as(app, Role::Editor, name, bytes, extra).await
+}
+
+async fn upload_as(
+    app: &TestApp,
+    role: Role,
+    name: &str,
+    bytes: &[u8],
+    extra: &[(&str, &str)],
+) -> (u16, Value) {
     let boundary = "----taizhang-test-boundary";
     let mut body = Vec::new();
     for (k, v) in extra {
@@ -267,7 +277,7 @@ async fn upload(app: &TestApp, name: &str, bytes: &[u8], extra: &[(&str, &str)])
     let r = app
         .client
         .post(app.url("/files/monthly-report"))
-        .header("authorization", app.bearer(Role::Editor))
+        .header("authorization", app.bearer(role))
         .header(
             "content-type",
             format!("multipart/form-data; boundary={boundary}"),
@@ -400,6 +410,35 @@ async fn upload_round_trip(backend: eventstore::Backend) {
         back.get((FIRST_DATA_ROW) as usize, up.columns[&Column::Investment]),
         &Cell::Text("12.34567".into())
     );
+    // Keys naming no project, or a row of another unit's template, are refused by row; a role
+    // that may not report gets no sheet read at all.
+    let key_col = up.columns[&Column::Key];
+    let first = FIRST_DATA_ROW as usize;
+    let mut odd = up.clone();
+    let key0 = sheets::RowKey::parse(&odd.grid.get(first, key_col).text()).unwrap();
+    let unknown = sheets::RowKey {
+        project_id: uuid::Uuid::new_v4(),
+        ..key0.clone()
+    };
+    let key1 = sheets::RowKey::parse(&odd.grid.get(first + 1, key_col).text()).unwrap();
+    let other_unit = sheets::RowKey {
+        unit: "xinan-town".into(),
+        ..key1
+    };
+    odd.grid.rows[first][key_col] = Cell::Text(unknown.to_text());
+    odd.grid.rows[first + 1][key_col] = Cell::Text(other_unit.to_text());
+    let (status, body) = upload(&app, "odd.xlsx", &xlsx(&odd), &[]).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(
+        codes_of(&body),
+        vec![
+            (r(1), "N".into(), "UNIT_MISMATCH".into()),
+            (r(0), "N".into(), "PROJECT_UNKNOWN".into()),
+        ]
+    );
+    let (status, body) = upload_as(&app, Role::Viewer, "r.xlsx", &file, &[]).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN");
     assert_eq!(
         versions(&app, &[&c.quiet, &c.reporting]).await,
         before,

@@ -406,6 +406,11 @@ pub(crate) async fn upload(
     form: Form,
 ) -> Result<Answer, ApiError> {
     let state = &shared.state;
+    // Only a role that may report at all gets its sheet read; the unit scope follows below and
+    // again on every row in the batch.
+    state
+        .gate
+        .authorize_role(identity, auth::Operation::ReportInvestment)?;
     let started = std::time::Instant::now();
     let mut up = sheets::read_upload(form.name.as_deref(), &form.bytes)
         .map_err(|e| ApiError::validation("file", e.to_string(), e.message_zh()))?;
