@@ -653,6 +653,30 @@ async fn clerk_month(browser: &Browser, app: &TestApp, backend: Backend, year: i
     );
     assert!(expected.contains(&id), "the project just started is a row");
 
+    // Beside the grid, the unit's spreadsheet template for the month: the link works with the
+    // session cookie and gives a workbook a real reader opens, made for this unit and month.
+    let href = browser
+        .script("return document.getElementById('template-link').getAttribute('href');")
+        .await;
+    let cookie = format!("{}={}", web::SESSION_COOKIE, app.token(Role::Editor));
+    let download = app
+        .client
+        .get(app.url(href.as_str().unwrap()))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), 200, "the template link downloads");
+    let bytes = download.bytes().await.unwrap();
+    let sheet = sheets::read_upload(Some("template.xlsx"), &bytes).expect("a workbook");
+    assert_eq!(sheet.unit.as_deref(), Some(unit.as_str()));
+    assert_eq!(sheet.period.map(|p| p.to_string()), Some(period.clone()));
+    assert_eq!(
+        sheet.rows.len() + sheet.unfilled.len(),
+        expected.len(),
+        "the template has the grid's projects"
+    );
+
     // A reported row: its recorded figures are in the cells.
     let reported = browser
         .script("var r = document.querySelector('#grid tbody tr[data-reported=\"true\"]'); return r ? r.id.replace('row-', '') : '';")

@@ -110,6 +110,9 @@ struct View<'a> {
     key: String,
     saved: Option<usize>,
     csrf: String,
+    /// Whether the API gives this caller the unit's spreadsheet template (an editor: only
+    /// its own units; everyone else who reads: any unit).
+    template: bool,
 }
 
 /// The default month: around the 25th clerks report the month under way; in the first weeks
@@ -342,8 +345,9 @@ async fn render<B: Backend>(
             key,
         } => (typed, errors, general, key, None),
     };
+    let writable = may(session, Operation::ReportInvestment, &unit);
     let view = View {
-        writable: may(session, Operation::ReportInvestment, &unit),
+        writable,
         unit,
         period,
         rows: &rows,
@@ -355,6 +359,9 @@ async fn render<B: Backend>(
         key,
         saved,
         csrf: session.csrf.clone(),
+        template: writable
+            || auth::grant(session.identity.role, Operation::ReportInvestment.area())
+                != auth::Grant::InScope,
     };
     let mut r = layout::page("月报", Some(session), Nav::Monthly, grid(&view));
     if refused {
@@ -398,6 +405,15 @@ fn grid(v: &View) -> Markup {
                 input #period type="month" name="period" value=(v.period.to_string()) max=(max) required;
             }
             div { button type="submit" { "查看" } }
+        }
+        @if v.template {
+            p.files {
+                a.button.secondary #template-link download
+                    href=(format!("/files/monthly-report.xlsx?{}", serde_urlencoded::to_string([("unit", v.unit.as_str()), ("period", &v.period.to_string())]).unwrap_or_default())) {
+                    "下载本月 Excel 填报模板"
+                }
+                " " span.hint { "模板列出与本表相同的项目，供在 Excel/WPS 中填写。" }
+            }
         }
         @if let Some(n) = v.saved {
             div.alert.ok role="status" #saved data-saved=(n) {

@@ -37,7 +37,7 @@ pub(super) async fn monthly_template(
     headers: HeaderMap,
     Query(q): Query<TemplateQuery>,
 ) -> Response {
-    let identity = match graphql::authenticate(&shared, &headers, peer).await {
+    let identity = match authenticate_download(&shared, &headers, peer).await {
         Ok(i) => i,
         Err(e) => return graphql::refused(Media::Json, e),
     };
@@ -55,6 +55,28 @@ pub(super) async fn monthly_template(
         Ok((name, bytes)) => attachment(XLSX, &name, bytes),
         Err(e) => error_response(e),
     }
+}
+
+/// A bearer token, or else the web workspace's session cookie: the monthly grid links the
+/// template, and a browser following a link cannot add an `Authorization` header. A GET changes
+/// nothing, so the cookie (SameSite=Strict, HttpOnly) needs no CSRF token here; as for the
+/// WebSocket, only a request from this server's own pages (or no `Origin`) may use it.
+async fn authenticate_download(
+    shared: &Shared,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+) -> Result<auth::Identity, auth::AuthError> {
+    if headers.get(header::AUTHORIZATION).is_none()
+        && let Some(token) = ::web::session_token(headers).filter(|_| ::web::same_origin(headers))
+    {
+        let bearer = format!("Bearer {token}");
+        return shared
+            .state
+            .gate
+            .authenticate_header(Some(&bearer), Some(peer.ip()))
+            .await;
+    }
+    graphql::authenticate(shared, headers, peer).await
 }
 
 fn parse_unit(unit: Option<&str>) -> Result<UnitId, ApiError> {
