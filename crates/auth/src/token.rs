@@ -153,28 +153,35 @@ impl NewToken {
     }
 }
 
-/// Parses a lifetime such as `90d`, `12h`, `2w`, `30m` or `45s`.
+/// Parses a lifetime such as `90d`, `12h`, `2w`, `30m` or `45s`; days may also be written
+/// `90天` or `90日`, as a clerk types them.
 pub fn parse_lifetime(text: &str) -> Result<Duration, TokenError> {
     let text = text.trim();
     let bad = || {
         invalid(
             "expires_in",
-            format!("{text:?} is not a lifetime: write a number and s, m, h, d or w, e.g. 90d"),
-            format!("{text:?} 不是有效期：请写数字加单位 s、m、h、d 或 w，例如 90d"),
+            format!(
+                "{text:?} is not a lifetime: write a number and s, m, h, d (or 天, 日) or w, e.g. 90d"
+            ),
+            format!(
+                "{text:?} 不是有效期：请写数字加单位 s、m、h、d（或 天、日）或 w，例如 90d、90天"
+            ),
         )
     };
-    let split = text.len().checked_sub(1).ok_or_else(bad)?;
-    let (number, unit) = text.split_at(split);
+    // The unit is the last character, not the last byte: `90日` ends in three bytes, and
+    // splitting inside them would panic.
+    let unit = text.chars().next_back().ok_or_else(bad)?;
+    let number = &text[..text.len() - unit.len_utf8()];
     let n: i64 = number.parse().map_err(|_| bad())?;
     if n <= 0 {
         return Err(bad());
     }
     let seconds_per = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
+        's' => 1,
+        'm' => 60,
+        'h' => 3_600,
+        'd' | '天' | '日' => 86_400,
+        'w' => 7 * 86_400,
         _ => return Err(bad()),
     };
     let lifetime = Duration::seconds(n.checked_mul(seconds_per).ok_or_else(bad)?);
@@ -212,8 +219,18 @@ mod tests {
         assert_eq!(parse_lifetime("12h").unwrap(), Duration::hours(12));
         assert_eq!(parse_lifetime("30m").unwrap(), Duration::minutes(30));
         assert_eq!(parse_lifetime("45s").unwrap(), Duration::seconds(45));
+        // Chinese day units; the last character is three bytes (this panicked).
+        assert_eq!(parse_lifetime("90日").unwrap(), Duration::days(90));
+        assert_eq!(parse_lifetime("7天").unwrap(), Duration::days(7));
+        assert_eq!(parse_lifetime(" 7天 ").unwrap(), Duration::days(7));
         for bad in [
             "",
+            "日",
+            "3月",
+            "2周",
+            "12小时",
+            "é",
+            "7天天",
             "d",
             "90",
             "-1d",

@@ -179,8 +179,9 @@ async fn create_list_revoke_on(db: Target) {
         "chengguan",
         "--unit",
         "dev-zone",
+        // A Chinese day unit: its last character is multi-byte, which once panicked.
         "--expires-in",
-        "2w",
+        "14天",
     ];
     // A scope names units that exist: a typo would make a token refused on every write.
     let out = db.run(&editor_args);
@@ -200,6 +201,15 @@ async fn create_list_revoke_on(db: Target) {
         who.units.iter().map(|u| u.as_str()).collect::<Vec<_>>(),
         ["chengguan", "dev-zone"]
     );
+
+    let info = tokens
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.token_id == who.token_id)
+        .unwrap();
+    assert_eq!(info.expires_at - info.created_at, time::Duration::days(14));
 
     let out = db.run(&["tokens", "list"]);
     assert!(out.status.success(), "{out:?}");
@@ -252,6 +262,10 @@ async fn bad_requests_are_refused_with_the_reason() {
         (
             vec!["--name", "x", "--role", "viewer", "--expires-in", "forever"],
             "not a lifetime",
+        ),
+        (
+            vec!["--name", "x", "--role", "viewer", "--expires-in", "3月"],
+            "不是有效期",
         ),
         (
             vec!["--name", "x", "--role", "editor", "--unit", "County!"],
