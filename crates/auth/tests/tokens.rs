@@ -597,7 +597,8 @@ async fn database_roles_on_the_token_table() {
     const DENIED: &str = "42501";
     const GUARDED: &str = "TZ201";
 
-    // The service reads, creates and revokes tokens…
+    // The service reads tokens, and creates and revokes them only through the owner's
+    // functions, which write the row and its event together (migration 0201)…
     let svc = "taizhang_service";
     assert_eq!(
         as_role(&pool, svc, "SELECT * FROM auth.tokens").await,
@@ -607,10 +608,31 @@ async fn database_roles_on_the_token_table() {
         as_role(
             &pool,
             svc,
-            &format!("UPDATE auth.tokens SET revoked_at = now(), revoked_by = 'x' WHERE token_id = '{id}'")
+            &format!("SELECT * FROM auth.revoke_token('{id}', 'x')")
         )
         .await,
         Ok(())
+    );
+    // …never directly: an admin token row with no TokenCreated event, or a revocation with no
+    // TokenRevoked, was accepted before.
+    assert_eq!(
+        as_role(
+            &pool,
+            svc,
+            "INSERT INTO auth.tokens (token_id, name, role, secret_hash, expires_at, created_by) \
+             VALUES (gen_random_uuid(), 'forged', 'admin', sha256('x'), now() + interval '1 day', 'nobody')"
+        )
+        .await,
+        Err(DENIED.into())
+    );
+    assert_eq!(
+        as_role(
+            &pool,
+            svc,
+            &format!("UPDATE auth.tokens SET revoked_at = now(), revoked_by = 'x' WHERE token_id = '{id}'")
+        )
+        .await,
+        Err(DENIED.into())
     );
     // …but changes nothing else and deletes nothing.
     assert_eq!(
@@ -722,6 +744,15 @@ async fn the_service_role_can_do_all_it_needs() {
         .revoke(created.info.token_id, "admin (x)")
         .await
         .unwrap();
+    // Each change has its event on `token-<id>`, read back as the service.
+    let types: Vec<String> = sqlx::query_scalar(
+        "SELECT event_type FROM eventstore.events WHERE stream = $1 ORDER BY version",
+    )
+    .bind(auth::token_stream(created.info.token_id))
+    .fetch_all(&service)
+    .await
+    .unwrap();
+    assert_eq!(types, ["TokenCreated", "TokenRevoked"]);
     service.close().await;
     db.drop_database().await;
     let mut admin = eventstore::postgres::testing::admin_connection().await;

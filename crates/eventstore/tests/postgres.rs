@@ -152,6 +152,18 @@ mod postgres_only {
             "UPDATE eventstore.seals SET event_count = 0",
             "DELETE FROM eventstore.seals",
             "ALTER TABLE eventstore.events DISABLE TRIGGER events_append_only",
+            // No history written past the owner's functions (migration 0201): a backdated
+            // event with a real clerk's actor and a made-up hash, a bogus seal, a stream head
+            // moved, a position taken.
+            "INSERT INTO eventstore.events (event_id, stream, version, category, event_type, \
+             schema_version, data, metadata, recorded_at, hash) VALUES (gen_random_uuid(), \
+             'project-1', 1, 'project', 'InvestmentReported', 1, '{}', '{\"actor\": \"张三 (clerk)\"}', \
+             '2020-01-01', sha256('x'))",
+            "INSERT INTO eventstore.seals VALUES (99, 0, 0, 0, 0, 0, sha256('a'), sha256('b'), \
+             sha256('c'), now())",
+            "UPDATE eventstore.streams SET version = version + 1",
+            "INSERT INTO eventstore.streams (name, version, last_hash) VALUES ('project-9', 0, sha256('x'))",
+            "SELECT nextval('eventstore.events_position_seq')",
         ] {
             sqlx::query("SAVEPOINT s").execute(&mut *tx).await.unwrap();
             let err = sqlx::query(sql).execute(&mut *tx).await.expect_err(sql);
@@ -162,7 +174,31 @@ mod postgres_only {
                 .await
                 .unwrap();
         }
-        tx.rollback().await.unwrap();
+        tx.commit().await.unwrap();
+        // The functions are the way: the append above, and a seal computed from the events
+        // (once other tests' transactions no longer hold $all back).
+        let mut sealed = None;
+        for _ in 0..500 {
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::query("SET LOCAL ROLE taizhang_service")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            sealed = sqlx::query_scalar::<_, i64>("SELECT event_count FROM eventstore.seal()")
+                .fetch_optional(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            if sealed.is_some() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(sealed, Some(1), "the service's own append is sealed");
+        // What the service wrote through them verifies, seal included.
+        let report = _store.verify().await.unwrap();
+        assert!(report.is_ok(), "{report:?}");
+        assert_eq!((report.events, report.seals), (2, 2));
         pool.close().await;
         db.drop_database().await;
     }

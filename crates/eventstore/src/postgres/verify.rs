@@ -77,29 +77,7 @@ pub(crate) async fn verify(pool: &PgPool) -> Result<VerifyReport, StoreError> {
     .fetch_all(&mut *tx)
     .await?
     .iter()
-    .map(|r| {
-        let h = |col: &str| -> Result<[u8; 32], StoreError> {
-            let v: Vec<u8> = r.try_get(col)?;
-            to_hash(&v)
-                .ok_or_else(|| StoreError::Corrupt(format!("seal {col} of {} bytes", v.len())))
-        };
-        Ok(Seal {
-            seal_no: to_u64(r.try_get("seal_no")?, "seal number")?,
-            from: Position {
-                commit: to_u64(r.try_get("from_commit")?, "seal position")?,
-                prepare: r.try_get("from_prepare")?,
-            },
-            to: Position {
-                commit: to_u64(r.try_get("to_commit")?, "seal position")?,
-                prepare: r.try_get("to_prepare")?,
-            },
-            event_count: to_u64(r.try_get("event_count")?, "event count")?,
-            digest: h("digest")?,
-            prev_hash: h("prev_hash")?,
-            hash: h("hash")?,
-            sealed_at: r.try_get("sealed_at")?,
-        })
-    })
+    .map(super::seal::seal_of)
     .collect::<Result<_, StoreError>>()?;
 
     if let Some(last) = seals.last() {
