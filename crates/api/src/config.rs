@@ -174,6 +174,8 @@ impl Config {
                 auth: auth::AuthArgs {
                     rate_limit: 10_000.0,
                     rate_burst: 10_000,
+                    // The tests' bad tokens all come from 127.0.0.1; `hardening.rs` sets it low.
+                    auth_failures_per_minute: 10_000,
                     ..auth::AuthArgs::default()
                 },
             },

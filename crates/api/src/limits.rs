@@ -331,6 +331,12 @@ impl Extension for Guard {
     ) -> ServerResult<ExecutableDocument> {
         let doc = off_runtime(next.run(ctx, query, variables)).await?;
         check_document(&doc, &self.limits).map_err(limit_error)?;
+        // Every string of the request, before any resolver or query sees one.
+        crate::input::check(&doc, variables).map_err(|e| {
+            let mut error = async_graphql::Error::from(e).into_server_error(Default::default());
+            error.locations.clear();
+            error
+        })?;
         Ok(doc)
     }
 
@@ -339,7 +345,9 @@ impl Extension for Guard {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        off_runtime(next.run(ctx)).await
+        off_runtime(next.run(ctx))
+            .await
+            .map_err(|errors| errors.into_iter().map(crate::explain::explain).collect())
     }
 }
 

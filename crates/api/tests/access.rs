@@ -15,17 +15,6 @@ use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-/// Events in the store: a refused call must not change it.
-async fn event_count(app: &TestApp) -> i64 {
-    let pool = app.db().pool(1).await;
-    let n = sqlx::query_scalar("SELECT count(*) FROM eventstore.events")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
-    n
-}
-
 /// The ids a generated mutation argument points at: in or out of the editor's scope.
 struct Target {
     unit: &'static str,
@@ -601,14 +590,19 @@ async fn websocket_needs_a_token_in_connection_init() {
         .unwrap();
     pool.close().await;
     let revoked_at = std::time::Instant::now();
+    // It ends with a close frame saying why (4403), not a bare TCP close: a client must be
+    // able to tell "sign in again" from a network failure worth reconnecting after.
     let closed = loop {
         match tokio::time::timeout(Duration::from_secs(15), auditor.next()).await {
-            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => break true,
+            Ok(Some(Ok(Message::Close(frame)))) => break frame.map(|f| u16::from(f.code)),
             Ok(Some(Ok(_))) => continue,
-            Err(_) => break false,
+            Ok(other) => {
+                panic!("the revoked token's socket ended without a close frame: {other:?}")
+            }
+            Err(_) => panic!("the revoked token's socket stayed open"),
         }
     };
-    assert!(closed, "the revoked token's socket stayed open");
+    assert_eq!(closed, Some(4403));
     assert!(revoked_at.elapsed() < Duration::from_secs(11));
     let mut s = open(
         &app,

@@ -99,6 +99,25 @@ async fn tokens_never_reach_the_log_and_failures_do_with_their_source() {
         .unwrap();
     drop(socket);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // A burst of failures from one address is logged in aggregate: not one WARN per request.
+    let before = captured.0.lock().unwrap().len();
+    for n in 0..40 {
+        app.gql_with(
+            Some(&format!("tz_guess{n}")),
+            "{ units { name } }",
+            json!({}),
+        )
+        .await;
+    }
+    let burst = String::from_utf8(captured.0.lock().unwrap()[before..].to_vec()).unwrap();
+    let warnings = burst
+        .lines()
+        .filter(|l| l.contains(" WARN ") && l.contains("authentication failed"))
+        .count();
+    assert!(
+        warnings <= 2,
+        "{warnings} WARN lines for 40 failures:\n{burst}"
+    );
     app.stop().await;
 
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();

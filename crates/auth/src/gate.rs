@@ -9,6 +9,7 @@ use domain::supervision::{SupervisionCommand, SupervisionItem};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::throttle::{FailureLimit, FailureThrottle};
 use crate::token::TokenError;
 use crate::{
     AuthError, Identity, Operation, PgTokens, RateLimit, RateLimiter, Role, Secret, Tokens, policy,
@@ -26,6 +27,12 @@ pub struct AuthArgs {
     #[arg(long, env = "TAIZHANG_RATE_BURST", default_value_t = 50)]
     pub rate_burst: u32,
 
+    /// Failed authentications a client address may have per minute; beyond them its failures
+    /// are answered 429 (RATE_LIMITED, with Retry-After) until the minute ends, and counted in
+    /// the log rather than logged one by one. Valid tokens from that address still pass.
+    #[arg(long, env = "TAIZHANG_AUTH_FAILURES_PER_MINUTE", default_value_t = 20)]
+    pub auth_failures_per_minute: u32,
+
     /// Require a token (any role) for /readyz and /metrics too (/healthz stays open).
     #[arg(long, env = "TAIZHANG_PROTECT_OPS_ENDPOINTS")]
     pub protect_ops_endpoints: bool,
@@ -42,6 +49,7 @@ impl Default for AuthArgs {
         AuthArgs {
             rate_limit: limit.per_second,
             rate_burst: limit.burst,
+            auth_failures_per_minute: FailureLimit::default().failures,
             protect_ops_endpoints: false,
             insecure_no_auth: false,
         }
@@ -53,6 +61,7 @@ impl Default for AuthArgs {
 pub struct Gate {
     tokens: Tokens,
     limiter: RateLimiter,
+    failures: FailureThrottle,
     insecure: bool,
     protect_ops_endpoints: bool,
 }
@@ -84,6 +93,10 @@ impl Gate {
             limiter: RateLimiter::new(RateLimit {
                 per_second: args.rate_limit,
                 burst: args.rate_burst,
+            }),
+            failures: FailureThrottle::new(FailureLimit {
+                failures: args.auth_failures_per_minute,
+                window: std::time::Duration::from_secs(60),
             }),
             insecure: args.insecure_no_auth,
             protect_ops_endpoints: args.protect_ops_endpoints,
@@ -154,9 +167,34 @@ impl Gate {
                 units: Vec::new(),
             });
         }
-        let identity = self.tokens.authenticate(secret, source).await?;
+        let identity = match self.tokens.authenticate(secret, source).await {
+            Ok(identity) => identity,
+            Err(AuthError::Unauthenticated) => return Err(self.failed(secret, source)),
+            Err(other) => return Err(other),
+        };
         self.rate_limit(&identity)?;
         Ok(identity)
+    }
+
+    /// Counts a failed authentication against its address: `Unauthenticated` while the
+    /// address has failures left in its window, then `RateLimited` until the window ends (a
+    /// client honouring Retry-After stops trying). A valid token is never refused for its
+    /// address: clerks behind one NAT must not be locked out by one stale client.
+    fn failed(&self, secret: Option<&Secret>, source: Option<IpAddr>) -> AuthError {
+        let Some(ip) = source else {
+            return AuthError::Unauthenticated;
+        };
+        let now = std::time::Instant::now();
+        if let Err(retry_after) = self.failures.check_at(ip, now) {
+            return AuthError::RateLimited { retry_after };
+        }
+        let reason = match secret {
+            None => "no token",
+            Some(s) if !s.is_well_formed() => "malformed token",
+            Some(_) => "unknown, expired or revoked token",
+        };
+        self.failures.failed_at(ip, reason, now);
+        AuthError::Unauthenticated
     }
 
     /// Counts one request against the identity's token (for messages on a long-lived WebSocket,

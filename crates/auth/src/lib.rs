@@ -26,6 +26,7 @@ pub mod role;
 pub mod secret;
 pub mod sqlite;
 pub mod store;
+pub mod throttle;
 pub mod token;
 
 pub use error::{AuthError, Denied};

@@ -196,8 +196,9 @@ impl SqliteTokens {
         presented: Option<&Secret>,
         source: Option<IpAddr>,
     ) -> Result<Identity, AuthError> {
+        // DEBUG: the gate logs failures per address in aggregate at WARN (auth::throttle).
         let refuse = |reason: &'static str, token_id: Option<Uuid>| {
-            tracing::warn!(
+            tracing::debug!(
                 reason,
                 token_id = token_id.map(tracing::field::display),
                 source = source.map(tracing::field::display),

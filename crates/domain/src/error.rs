@@ -22,6 +22,9 @@ pub enum ErrorCode {
     UsccInvalid,
     TextRequired,
     TextTooLong,
+    /// A text holding a character no ledger text may hold: NUL or another control character
+    /// (line breaks and tabs are allowed where a text may have several lines).
+    TextInvalid,
     // Rule 2.
     DateInFuture,
     PeriodInFuture,
@@ -182,7 +185,8 @@ impl DomainError {
     }
 }
 
-/// A reason, summary or name must say something.
+/// A reason, summary or name must say something, within its field's length
+/// ([`max_chars`]), and without control characters.
 pub fn require_text(field: &'static str, value: &str) -> Result<(), DomainError> {
     if value.trim().is_empty() {
         return Err(DomainError::new(
@@ -196,19 +200,84 @@ pub fn require_text(field: &'static str, value: &str) -> Result<(), DomainError>
             format!("{field} 不能为空"),
         ));
     }
-    if value.chars().count() > MAX_TEXT_CHARS {
+    check_text(field, value, max_chars(field))
+}
+
+/// Texts are ledger entries, not documents; a bound keeps one event from bloating the log.
+/// Summaries, reasons, contents, evidence and the monthly narratives (形象进度, 存在问题).
+pub const MAX_TEXT_CHARS: usize = 2000;
+
+/// Names and other one-line labels: a project's, a company's, an official's, a parcel number.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// An idempotency key: a UUID is 36 characters; room for a client's own scheme, not for a
+/// document stored in every event's metadata.
+pub const MAX_KEY_CHARS: usize = 200;
+
+/// The one table of text lengths, by the field's JSON name: idempotency keys get
+/// [`MAX_KEY_CHARS`], one-line labels [`MAX_NAME_CHARS`], everything else [`MAX_TEXT_CHARS`].
+pub fn max_chars(field: &str) -> usize {
+    if field == "idempotency_key" {
+        MAX_KEY_CHARS
+    } else if is_one_line(field) {
+        MAX_NAME_CHARS
+    } else {
+        MAX_TEXT_CHARS
+    }
+}
+
+/// Names and labels are one line; summaries, reasons and narratives may have several.
+fn is_one_line(field: &str) -> bool {
+    matches!(
+        field,
+        "name"
+            | "investor_name"
+            | "industry_chain"
+            | "lead_official"
+            | "leader_level"
+            | "company_name"
+            | "document_no"
+            | "township"
+            | "parcel_no"
+            | "subject"
+            | "title"
+            | "idempotency_key"
+    )
+}
+
+/// Refuses a text above `max` characters or holding a control character (NUL included, which
+/// PostgreSQL cannot store in text or JSON); line breaks and tabs are allowed in texts of
+/// several lines. The error names the field and the limit.
+pub fn check_text(field: &'static str, value: &str, max: usize) -> Result<(), DomainError> {
+    // Counting stops just past the limit: a 300,000-character text is not walked to its end.
+    if value.chars().nth(max).is_some() {
         return Err(DomainError::new(
             ErrorCode::TextTooLong,
             field,
-            format!("{field} is longer than {MAX_TEXT_CHARS} characters"),
-            format!("{field} 超过 {MAX_TEXT_CHARS} 个字符"),
+            format!("{field} is longer than {max} characters"),
+            format!("{field} 超过 {max} 个字符"),
+        ));
+    }
+    let multiline = !is_one_line(field);
+    if let Some(bad) = value
+        .chars()
+        .find(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t')))
+    {
+        return Err(DomainError::new(
+            ErrorCode::TextInvalid,
+            field,
+            format!(
+                "{field} contains the control character U+{:04X}, which a ledger text may not hold",
+                u32::from(bad)
+            ),
+            format!(
+                "{field} 含有控制字符 U+{:04X}，台账文字不能包含",
+                u32::from(bad)
+            ),
         ));
     }
     Ok(())
 }
-
-/// Texts are ledger entries, not documents; a bound keeps one event from bloating the log.
-pub const MAX_TEXT_CHARS: usize = 2000;
 
 #[cfg(test)]
 mod tests {
@@ -232,5 +301,32 @@ mod tests {
             require_text("name", "").unwrap_err().code,
             ErrorCode::TextRequired
         );
+    }
+
+    #[test]
+    fn texts_are_bounded_and_free_of_control_characters() {
+        // Names are one line of at most 200 characters; summaries and reasons 2000, with lines.
+        assert!(require_text("name", &"名".repeat(MAX_NAME_CHARS)).is_ok());
+        let e = require_text("name", &"名".repeat(MAX_NAME_CHARS + 1)).unwrap_err();
+        assert_eq!((e.code, e.field), (ErrorCode::TextTooLong, "name"));
+        assert!(e.message_en.contains("200"), "{}", e.message_en);
+        assert!(require_text("summary", &"要".repeat(MAX_TEXT_CHARS)).is_ok());
+        let e = require_text("summary", &"要".repeat(MAX_TEXT_CHARS + 1)).unwrap_err();
+        assert_eq!(e.code, ErrorCode::TextTooLong);
+        assert!(require_text("summary", "第一行\n第二行\t完").is_ok());
+        for (field, text) in [
+            ("summary", "a\0b"),
+            ("reason", "\u{1b}[31m"),
+            ("name", "两\n行"),
+            ("name", "nul\0"),
+        ] {
+            let e = require_text(field, text).unwrap_err();
+            assert_eq!(
+                (e.code, e.field),
+                (ErrorCode::TextInvalid, field),
+                "{text:?}"
+            );
+            assert!(e.message_zh.contains("控制字符"), "{}", e.message_zh);
+        }
     }
 }

@@ -248,6 +248,10 @@ pub fn decide(
         C::Close(c) => {
             require_feedback(s)?;
             require_requested(status)?;
+            // The note is optional, and bounded like every ledger text when given.
+            if let Some(note) = &c.note {
+                crate::error::check_text("note", note, crate::error::max_chars("note"))?;
+            }
             c.clone().into()
         }
         C::ReturnClosure(c) => {

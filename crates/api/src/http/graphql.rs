@@ -24,7 +24,7 @@ use std::time::Duration;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{ServerError, Variables};
 use auth::{AuthError, Identity};
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, RawQuery, State as AxumState};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -223,14 +223,28 @@ pub async fn post(
     AxumState(shared): AxumState<Arc<Shared>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();
     };
+    // The headers decide first: a caller without a valid token is answered before a byte of
+    // its body is read (a body announced and never sent must not hold the connection).
     let identity = match authenticate(&shared, &headers, peer).await {
         Ok(i) => i,
         Err(e) => return refused(media, e),
+    };
+    let max_body = shared.state.config.serve.limits.max_body;
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > max_body as u64) {
+        return too_large(media, max_body);
+    }
+    let body: Bytes = match axum::body::to_bytes(body, max_body).await {
+        Ok(b) => b,
+        Err(_) => return too_large(media, max_body),
     };
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -313,6 +327,19 @@ pub async fn get(
 /// for the missing query).
 fn url_decode_pairs(raw: &str) -> Vec<(String, String)> {
     serde_urlencoded::from_str(raw).unwrap_or_default()
+}
+
+/// 413: the body is above `--max-body` (announced, or found while reading it).
+fn too_large(media: Media, max: usize) -> Response {
+    respond(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        media,
+        json!({"errors": [error(
+            &format!("the request body is above the limit of {max} bytes"),
+            class::LIMIT_EXCEEDED,
+            &format!("请求体超过上限 {max} 字节"),
+        )]}),
+    )
 }
 
 fn not_acceptable() -> Response {

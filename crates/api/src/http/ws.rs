@@ -8,7 +8,8 @@
 //! 4429 when the token is over its rate limit, 4408 when no `connection_init` came in time,
 //! 4400 for anything else first (the legacy protocol gets a `connection_error` message before
 //! the close). An accepted connection runs as the token's identity; each operation it starts
-//! counts against the token's rate limit (see `crate::access`).
+//! counts against the token's rate limit (see `crate::access`). A token revoked or expired while
+//! its connection is open closes it with 4403 too, within [`RECHECK`].
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -130,22 +131,62 @@ async fn serve(
     data.insert(OverWebSocket);
     let schema = shared.schema.clone();
     let mut shutdown = shared.state.shutdown.clone();
-    let serve = GraphQLWebSocket::new_with_pair(sink, replayed, schema, protocol)
-        .with_data(data)
-        .serve();
+    // async-graphql writes into a channel, and one task writes the channel to the socket, so
+    // that the server keeps a way to the client after async-graphql is dropped: a connection
+    // whose token is refused ends with a close frame saying why, not a bare TCP close.
+    let (outgoing, mut queued) = futures::channel::mpsc::channel::<Message>(16);
+    let mut closer = outgoing.clone();
+    let writer = tokio::spawn(async move {
+        while let Some(message) = queued.next().await {
+            if sink.send(message).await.is_err() {
+                return;
+            }
+        }
+        let _ = sink.close().await;
+    });
+    let serve = GraphQLWebSocket::new_with_pair(
+        outgoing.sink_map_err(axum::Error::new),
+        replayed,
+        schema,
+        protocol,
+    )
+    .with_data(data)
+    .serve();
     tokio::pin!(serve);
-    tokio::select! {
-        () = &mut serve => {}
+    let refused = tokio::select! {
+        () = &mut serve => false,
         () = crate::app::stopped(&mut shutdown) => {
             let _ = tokio::time::timeout(CLOSE_GRACE, &mut serve).await;
+            false
         }
         // A revoked or expired token loses its open connections too, within RECHECK: the
-        // connection is dropped (its subscriptions end; reconnecting needs a valid token).
+        // connection is closed with 4403 (its subscriptions end; reconnecting needs a valid
+        // token).
         () = invalidated(&shared, secret, peer), if !insecure => {
             tracing::info!(source = %peer.ip(), "closing a WebSocket whose token is no longer valid");
+            true
         }
+    };
+    // Nothing of async-graphql writes after this: what it queued is sent, then our close.
+    drop(serve);
+    if refused {
+        if legacy {
+            let error = json!({"type": "connection_error", "payload": {"message": REFUSED_LATER}});
+            let _ = closer.send(Message::Text(error.to_string().into())).await;
+        }
+        let _ = closer
+            .send(Message::Close(Some(CloseFrame {
+                code: 4403,
+                reason: REFUSED_LATER.into(),
+            })))
+            .await;
     }
+    drop(closer);
+    let _ = tokio::time::timeout(CLOSE_GRACE, writer).await;
 }
+
+/// The close reason of a connection whose token was revoked or expired while it was open.
+const REFUSED_LATER: &str = "Forbidden: the token was revoked or has expired (令牌已吊销或过期)";
 
 /// How often an open connection's token is checked again (one index probe each).
 const RECHECK: Duration = Duration::from_secs(5);

@@ -311,7 +311,11 @@ pub fn parse_position_cursor(field: &str, cursor: &str) -> ApiResult<Position> {
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|s| {
             let (c, p) = s.strip_prefix("p:")?.split_once('/')?;
-            Some(Position::new(c.parse().ok()?, p.parse().ok()?))
+            // Both halves are stored as BIGINT: a commit above i64::MAX is no position of
+            // this store, and must be refused here rather than fail in the database.
+            let commit: u64 = c.parse().ok()?;
+            i64::try_from(commit).ok()?;
+            Some(Position::new(commit, p.parse().ok()?))
         })
         .ok_or_else(|| ApiError::validation(field, "not a position cursor", "不是有效的位置游标"))
 }
@@ -388,17 +392,38 @@ pub struct LedgerVerification {
     pub mismatch_count: i64,
     /// The first mismatches (earliest in `$all` first), up to 100. 不一致明细
     pub mismatches: Vec<String>,
-    /// When the verification ran (results are reused for a minute: it reads the whole log).
-    /// 校验时间
+    /// When the verification ran. 校验时间
     pub checked_at: DateTime,
+    /// How long ago it ran, in seconds, when this answer was given: 0 for one run for this
+    /// request. A passing verification is never reused: it is run again for every request that
+    /// did not arrive while one was running, so an `ok: true` is never older than the request.
+    /// A failing one is reused for a minute (it reads the whole log, and a tampered ledger
+    /// stays failed until someone looks). 结果时长（秒）
+    pub age_seconds: f64,
 }
 
+/// A verification kept by the server: when it finished, and its answer.
+#[derive(Debug, Clone)]
+pub struct KeptVerification {
+    finished: std::time::Instant,
+    answer: LedgerVerification,
+}
+
+/// How long a failing verification is reused.
+const FAILED_REUSED_FOR: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub async fn verification(state: &State) -> ApiResult<LedgerVerification> {
-    let mut cache = state.verification.lock().await;
-    if let Some((at, v)) = cache.as_ref()
-        && at.elapsed() < std::time::Duration::from_secs(60)
-    {
-        return Ok(v.clone());
+    let asked = std::time::Instant::now();
+    // One verification at a time; those who waited for it share its answer.
+    let mut kept = state.verification.lock().await;
+    if let Some(k) = kept.as_ref() {
+        let shared = k.finished >= asked;
+        let failed_recently = !k.answer.ok && k.finished.elapsed() < FAILED_REUSED_FOR;
+        if shared || failed_recently {
+            let mut answer = k.answer.clone();
+            answer.age_seconds = k.finished.elapsed().as_secs_f64();
+            return Ok(answer);
+        }
     }
     let report = state.store.verify().await?;
     let v = LedgerVerification {
@@ -409,8 +434,12 @@ pub async fn verification(state: &State) -> ApiResult<LedgerVerification> {
         mismatch_count: report.mismatch_count as i64,
         mismatches: report.mismatches.iter().map(ToString::to_string).collect(),
         checked_at: DateTime::of(time::OffsetDateTime::now_utc()),
+        age_seconds: 0.0,
     };
-    *cache = Some((std::time::Instant::now(), v.clone()));
+    *kept = Some(KeptVerification {
+        finished: std::time::Instant::now(),
+        answer: v.clone(),
+    });
     Ok(v)
 }
 

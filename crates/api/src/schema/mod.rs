@@ -48,7 +48,7 @@ pub struct StateInner {
     pub projection_names: Vec<&'static str>,
     /// Turns true when the server shuts down: subscriptions end.
     pub shutdown: watch::Receiver<bool>,
-    pub verification: Mutex<Option<(Instant, audit::LedgerVerification)>>,
+    pub verification: Mutex<Option<audit::KeptVerification>>,
     /// Computed dashboards, valid while the read models have not moved (see `dashboard.rs`).
     pub dashboards: dashboard::Cache,
     /// Whole responses of repeated read-model queries (see `http/graphql.rs`).

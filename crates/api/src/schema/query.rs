@@ -211,7 +211,8 @@ impl Query {
         Ok(audit::events(state, &filter.unwrap_or_default(), first, after).await?)
     }
 
-    /// Verification of the ledger's hash chains and seals (reused for a minute). 台账校验
+    /// Verification of the ledger's hash chains and seals, run for the request (a failing one is
+    /// reused for a minute; `ageSeconds` says how old the answer is). 台账校验
     async fn ledger_verification(
         &self,
         ctx: &Context<'_>,

@@ -68,9 +68,11 @@ fn parse_offset_cursor(field: &str, cursor: &str) -> Result<i64, ApiError> {
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|s| s.strip_prefix("o:").and_then(|n| n.parse::<i64>().ok()))
         .filter(|n| *n >= 0)
-        .ok_or_else(|| {
-            ApiError::validation(field, "not a cursor of this list", "游标无效，不属于该列表")
-        })
+        .ok_or_else(|| not_a_cursor(field))
+}
+
+fn not_a_cursor(field: &str) -> ApiError {
+    ApiError::validation(field, "not a cursor of this list", "游标无效，不属于该列表")
 }
 
 /// The page arguments of a connection, checked against the page-size limit.
@@ -104,7 +106,11 @@ impl PageArgs {
             }
         }
         let mut start = match &self.after {
-            Some(c) => parse_offset_cursor("after", c)? + 1,
+            // The item after the last offset a cursor may name is past any list's end: a
+            // cursor of `i64::MAX` is not one this server gave out (it would overflow).
+            Some(c) => parse_offset_cursor("after", c)?
+                .checked_add(1)
+                .ok_or_else(|| not_a_cursor("after"))?,
             None => 0,
         };
         let mut end = match &self.before {

@@ -32,6 +32,12 @@ impl ScalarType for Yuan {
         }
     }
 
+    /// Checked in validation too, where the error can name the field (`explain.rs`); `parse`
+    /// alone fails at execution, where async-graphql no longer says which field it was.
+    fn is_valid(value: &Value) -> bool {
+        Self::parse(value.clone()).is_ok()
+    }
+
     fn to_value(&self) -> Value {
         Value::Number(Number::from(self.0))
     }
@@ -66,6 +72,10 @@ impl ScalarType for Wan {
             )),
             other => Err(InputValueError::expected_type(other)),
         }
+    }
+
+    fn is_valid(value: &Value) -> bool {
+        matches!(value, Value::String(_))
     }
 
     fn to_value(&self) -> Value {
@@ -117,6 +127,11 @@ macro_rules! text_scalar {
                     Value::String(s) => Ok($name(s)),
                     other => Err(InputValueError::expected_type(other)),
                 }
+            }
+
+            // In validation, where the error can name the field (see `Yuan::is_valid`).
+            fn is_valid(value: &Value) -> bool {
+                matches!(value, Value::String(_))
             }
 
             fn to_value(&self) -> Value {

@@ -349,6 +349,17 @@ pub async fn reply(r: reqwest::Response) -> Reply {
 }
 
 /// Registers unit `dev-zone` and an attracted project in it; returns the project's UUID.
+/// Events in the store: a refused call must not change it.
+pub async fn event_count(app: &TestApp) -> i64 {
+    let pool = app.db().pool(1).await;
+    let n = sqlx::query_scalar("SELECT count(*) FROM eventstore.events")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    n
+}
+
 pub async fn unit_and_project(app: &TestApp, key: &str) -> String {
     unit_and_project_of_kind(app, key, "ATTRACTED").await
 }
