@@ -152,7 +152,8 @@ async fn serve(
     )
     .with_data(data)
     .serve();
-    tokio::pin!(serve);
+    // Boxed, so that dropping it below really ends it (and its end of the channel).
+    let mut serve = Box::pin(serve);
     let refused = tokio::select! {
         () = &mut serve => false,
         () = crate::app::stopped(&mut shutdown) => {

@@ -5,7 +5,6 @@ use futures::TryStreamExt;
 use sqlx::{PgPool, Row};
 
 use super::errors::{to_i64, to_u64};
-use crate::hash::to_hash;
 use crate::verify::{Mismatch, StoredEvent, StreamChainChecker, VerifyReport, check_seals};
 use crate::{Position, Seal, StoreError};
 
