@@ -84,7 +84,7 @@ async fn the_dashboard_over_graphql_equals_what_bi_reads() {
     let mut bi = PgConnection::connect(&bi_url).await.unwrap();
     let row = sqlx::query(
         "SELECT ytd_investment_yuan, project_count, abandoned_count, red_count, yellow_count, green_count \
-         FROM reporting.dashboard_as_of($1, $2, 'infinity')",
+         FROM reporting.dashboard WHERE dashboard_year = $1 AND scope = 'county' AND as_of_date = $2",
     )
     .bind(year)
     .bind(today)

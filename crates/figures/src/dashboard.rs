@@ -82,6 +82,7 @@ fn growth(now: i64, before: i64) -> Option<Hundredths> {
 /// Where a supervision item stood at (D, K).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ItemAt {
+    pub id: uuid::Uuid,
     pub opened: Date,
     /// The deadline in force: the latest extension decided by D and known at K.
     pub deadline: Date,
@@ -120,6 +121,7 @@ impl Figures<'_> {
             Some((
                 i.lead_unit.as_str(),
                 ItemAt {
+                    id: i.id,
                     opened: i.opened,
                     deadline,
                     closed,

@@ -19,7 +19,7 @@ use domain::{Mu, Period, UnitId, Yuan};
 use eventstore::postgres::testing::TestDatabase;
 use eventstore::{EventStore, ExpectedVersion, NewEvent, PgEventStore, Position, RecordedEvent};
 use projections::{
-    LedgerProjection, Projection, ProjectionError, Projectors, RebuildOptions, RunnerOptions,
+    CaughtUp, LedgerProjection, Projection, ProjectionError, Projectors, RebuildOptions, RunnerOptions,
     TimelineProjection, Touched, Tx, WaitOutcome, Waiter, Which, shared,
 };
 use serde::Serialize;
@@ -346,39 +346,51 @@ impl Projection for LedgerReplay {
     }
 }
 
-/// How long the ledger's `after_catch_up` (the date-dependent refresh) takes on this data, given
-/// up after `limit`: every writing transaction holds back $all for every reader while it runs.
-async fn time_refresh(pool: &sqlx::PgPool, limit: Duration) -> Option<Duration> {
+/// How long the ledger's `after_catch_up` (today's figures from the core) takes on this data:
+/// cold (a fresh projection folds `$all` into facts and writes every figure row), then warm
+/// (nothing changed: computed again, nothing written). Given up after `limit`: every writing
+/// transaction holds back $all for every reader while it runs.
+async fn time_refresh(store: &PgEventStore, limit: Duration) -> Option<Duration> {
     let ledger = LedgerProjection::new(projections::system_clock());
-    let mut tx = pool.begin().await.unwrap();
-    sqlx::query("SET LOCAL search_path TO reporting")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    let started = Instant::now();
-    let mut batch = Tx::Postgres(&mut tx);
-    let refresh = ledger.after_catch_up(&mut batch, &Touched::All);
-    match tokio::time::timeout(limit, refresh).await {
-        Ok(result) => {
-            result.unwrap();
-            let took = started.elapsed();
-            println!(
-                "ledger after_catch_up (refresh_current, this year and last): {:.1} ms",
-                took.as_secs_f64() * 1e3
-            );
-            tx.rollback().await.unwrap();
-            Some(took)
-        }
-        Err(_) => {
-            println!(
-                "ledger after_catch_up (refresh_current, this year and last): > {:.0} s (given up)",
-                limit.as_secs_f64()
-            );
-            // The statement may still run server side: drop the connection to end it.
-            drop(tx);
-            None
+    let any = eventstore::AnyEventStore::from(store.clone());
+    let head = store.all_head().await.unwrap().last.unwrap_or(Position::START);
+    let mut warm = None;
+    for (label, touched) in [("cold", Touched::All), ("warm", Touched::none())] {
+        let mut tx = store.pool().begin().await.unwrap();
+        sqlx::query("SET LOCAL search_path TO reporting")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let started = Instant::now();
+        let caught_up = CaughtUp {
+            touched: &touched,
+            position: head,
+            store: &any,
+        };
+        let mut batch = Tx::Postgres(&mut tx);
+        let refresh = ledger.after_catch_up(&mut batch, &caught_up);
+        match tokio::time::timeout(limit, refresh).await {
+            Ok(result) => {
+                result.unwrap();
+                let took = started.elapsed();
+                println!(
+                    "ledger after_catch_up {label} (figures core, this year and last): {:.1} ms",
+                    took.as_secs_f64() * 1e3
+                );
+                tx.commit().await.unwrap();
+                warm = Some(took);
+            }
+            Err(_) => {
+                println!(
+                    "ledger after_catch_up {label}: > {:.0} s (given up)",
+                    limit.as_secs_f64()
+                );
+                drop(tx);
+                return None;
+            }
         }
     }
+    warm
 }
 
 #[tokio::main]
@@ -467,7 +479,7 @@ async fn main() {
     .await;
     simple_runner.shutdown().await;
     read_models.shutdown().await;
-    let refresh = time_refresh(&pool, refresh_limit).await;
+    let refresh = time_refresh(&store, refresh_limit).await;
     // With the real ledger (refresh after each caught-up batch), when the refresh is short enough
     // for a handful of samples to finish.
     if refresh.is_some_and(|r| r < Duration::from_secs(5)) {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use eventstore::RecordedEvent;
 use futures::future::BoxFuture;
 
-use crate::{Projection, ProjectionError, Touched, Tx};
+use crate::{CaughtUp, Projection, ProjectionError, Tx};
 
 /// A projection behind a pointer: what the registry returns and the runtime runs.
 pub type SharedProjection = Arc<dyn AnyProjection>;
@@ -26,7 +26,7 @@ pub trait AnyProjection: Send + Sync + 'static {
     fn after_catch_up<'a>(
         &'a self,
         tx: &'a mut Tx<'_>,
-        touched: &'a Touched,
+        caught_up: &'a CaughtUp<'a>,
     ) -> BoxFuture<'a, Result<(), ProjectionError>>;
 }
 
@@ -50,9 +50,9 @@ impl<P: Projection> AnyProjection for P {
     fn after_catch_up<'a>(
         &'a self,
         tx: &'a mut Tx<'_>,
-        touched: &'a Touched,
+        caught_up: &'a CaughtUp<'a>,
     ) -> BoxFuture<'a, Result<(), ProjectionError>> {
-        Box::pin(Projection::after_catch_up(self, tx, touched))
+        Box::pin(Projection::after_catch_up(self, tx, caught_up))
     }
 }
 

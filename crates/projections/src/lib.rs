@@ -36,7 +36,7 @@ pub use any::{lag_in, projection_names, resume_in, statuses_in};
 pub use dyn_projection::{AnyProjection, SharedProjection, shared};
 pub use error::RuntimeError;
 pub use ledger::LedgerProjection;
-pub use projection::{Projection, ProjectionError, Touched, Tx};
+pub use projection::{CaughtUp, Projection, ProjectionError, Touched, Tx};
 pub use rebuild::{
     RebuildOptions, RebuildPhase, RebuildProgress, rebuild, rebuild_all, rebuild_schema,
 };

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::future::Future;
 
-use eventstore::{Position, RecordedEvent};
+use eventstore::{AnyEventStore, Position, RecordedEvent};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::PgConnection;
@@ -78,6 +78,29 @@ impl RowStore for Tx<'_> {
             Tx::Sqlite(tables) => tables.write(table, rows, conflict).await,
         }
     }
+
+    async fn update<T: Serialize + Sync>(
+        &mut self,
+        table: &Table,
+        rows: &[T],
+    ) -> Result<(), ProjectionError> {
+        match self {
+            Tx::Postgres(conn) => RowStore::update(&mut **conn, table, rows).await,
+            Tx::Sqlite(tables) => tables.update(table, rows).await,
+        }
+    }
+
+    async fn delete(
+        &mut self,
+        table: &Table,
+        column: &'static str,
+        keys: Keys<'_>,
+    ) -> Result<(), ProjectionError> {
+        match self {
+            Tx::Postgres(conn) => RowStore::delete(&mut **conn, table, column, keys).await,
+            Tx::Sqlite(tables) => tables.delete(table, column, keys).await,
+        }
+    }
 }
 
 /// What changed since a projection's last [`Projection::after_catch_up`]: the streams whose
@@ -125,6 +148,19 @@ impl Touched {
     }
 }
 
+/// Where a projection stands when [`Projection::after_catch_up`] runs.
+pub struct CaughtUp<'a> {
+    /// What changed since the hook last ran.
+    pub touched: &'a Touched,
+    /// The last event applied (its checkpoint once the transaction commits); [`Position::START`]
+    /// before any.
+    pub position: Position,
+    /// The store, for a projection that keeps facts in memory and reads `$all` up to `position`
+    /// (through the pool, never in the batch transaction: on PostgreSQL `$all` stops below the
+    /// oldest running transaction, which would be that one).
+    pub store: &'a AnyEventStore,
+}
+
 /// A read model fed from $all, on PostgreSQL or SQLite.
 ///
 /// The runtime calls [`Projection::apply_batch`] inside the batch transaction ([`Tx`]) and
@@ -149,12 +185,12 @@ pub trait Projection: Send + Sync + 'static {
     /// Called once the projection has caught up with $all, in the batch transaction of the batch
     /// that caught up (or, for the calendar, in a transaction of its own about every
     /// [`RunnerOptions::refresh_interval`](crate::RunnerOptions::refresh_interval)), and after a
-    /// rebuild: the place for figures that depend on today's date or on many events. `touched`
-    /// says what changed since it last ran. An error halts the projection (the batch stays).
+    /// rebuild: the place for figures that depend on today's date or on many events. `caught_up`
+    /// says what changed since it last ran and where the projection stands. An error halts the projection (the batch stays).
     fn after_catch_up<'a>(
         &'a self,
         _tx: &'a mut Tx<'_>,
-        _touched: &'a Touched,
+        _caught_up: &'a CaughtUp<'a>,
     ) -> impl Future<Output = Result<(), ProjectionError>> + Send + 'a {
         async { Ok(()) }
     }

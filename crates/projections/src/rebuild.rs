@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 
 use crate::dyn_projection::AnyProjection;
 use crate::postgres::{self, LockKind};
-use crate::{ProjectionError, RuntimeError, Touched, Tx};
+use crate::{CaughtUp, ProjectionError, RuntimeError, Touched, Tx};
 
 /// Tuning of a rebuild.
 #[derive(Debug, Clone)]
@@ -255,9 +255,15 @@ impl Rebuild<'_> {
         let mut tx = conn.begin().await?;
         postgres::exclusive_swap_lock(&mut tx, name).await?;
         postgres::set_search_path(&mut tx, postgres::REPORTING).await?;
+        let store = eventstore::AnyEventStore::from(self.store.clone());
+        let caught_up = CaughtUp {
+            touched: &Touched::All,
+            position: self.position,
+            store: &store,
+        };
         let refreshed = self
             .projection
-            .after_catch_up(&mut Tx::Postgres(&mut tx), &Touched::All)
+            .after_catch_up(&mut Tx::Postgres(&mut tx), &caught_up)
             .await;
         if let Err(error) = refreshed {
             tx.rollback().await?;

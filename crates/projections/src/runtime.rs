@@ -32,7 +32,7 @@ use crate::backend::sqlite::SqliteBackend;
 use crate::backend::{Backend, BatchStatus, Begin, Session, Wakeup};
 use crate::dyn_projection::SharedProjection;
 use crate::status::Lag;
-use crate::{ProjectionError, RuntimeError, Touched};
+use crate::{CaughtUp, ProjectionError, RuntimeError, Touched};
 
 /// First re-read after a wake-up that found nothing readable yet (doubling from there).
 const QUICK_POLL: Duration = Duration::from_millis(5);
@@ -239,6 +239,8 @@ fn panic_message(panic: &(dyn Any + Send)) -> &str {
 /// The runner of one projection on backend `B`.
 pub(crate) struct Runner<B: Backend> {
     backend: B,
+    /// The backend's store as `after_catch_up` sees it (either backend's).
+    store: AnyEventStore,
     projection: SharedProjection,
     options: RunnerOptions,
     /// Tells this runner apart from others of the process (SQLite's lease holder), across
@@ -286,6 +288,7 @@ type LeaderOf<B> = Leader<<B as Backend>::Session, <B as Backend>::Wakeup>;
 impl<B: Backend> Runner<B> {
     fn new(backend: B, projection: SharedProjection, options: RunnerOptions) -> Runner<B> {
         Runner {
+            store: backend.store().clone().into(),
             backend,
             projection,
             options: RunnerOptions {
@@ -417,6 +420,9 @@ impl<B: Backend> Runner<B> {
                 Batch::Applied => {}
                 Batch::Stale => {
                     tracing::info!(projection = name, %from, "checkpoint moved under the runner; reading again");
+                    // A rebuild swapped its tables in, or another runner wrote: what this
+                    // runner's projection remembers of the tables no longer holds.
+                    leader.touched = Touched::All;
                 }
                 Batch::Lost => return Ok(Exit::Lost),
                 Batch::Failed(error) => {
@@ -491,10 +497,13 @@ impl<B: Backend> Runner<B> {
             // A savepoint keeps the batch when the refresh fails; the failure halts the projection.
             leader.session.execute("SAVEPOINT after_catch_up").await?;
             let refreshed = {
+                let caught_up = CaughtUp {
+                    touched: &leader.touched,
+                    position: last.position,
+                    store: &self.store,
+                };
                 let mut tx = leader.session.tx();
-                self.projection
-                    .after_catch_up(&mut tx, &leader.touched)
-                    .await
+                self.projection.after_catch_up(&mut tx, &caught_up).await
             };
             if let Err(error) = refreshed {
                 leader
@@ -556,14 +565,18 @@ impl<B: Backend> Runner<B> {
     /// leadership was lost.
     async fn refresh(&self, leader: &mut LeaderOf<B>) -> Result<bool, RuntimeError> {
         self.refreshed(leader);
-        if let Begin::Lost = leader.session.begin().await? {
-            return Ok(false);
-        }
+        let position = match leader.session.begin().await? {
+            Begin::Lost => return Ok(false),
+            Begin::Leading(position) => position,
+        };
         let refreshed = {
+            let caught_up = CaughtUp {
+                touched: &leader.touched,
+                position,
+                store: &self.store,
+            };
             let mut tx = leader.session.tx();
-            self.projection
-                .after_catch_up(&mut tx, &leader.touched)
-                .await
+            self.projection.after_catch_up(&mut tx, &caught_up).await
         };
         match refreshed {
             Ok(()) => {

@@ -97,6 +97,35 @@ async fn write<T: Serialize>(
     Ok(())
 }
 
+/// Sets the non-key fields of `rows` on the rows with their keys.
+async fn update<T: Serialize>(
+    conn: &mut PgConnection,
+    table: &Table,
+    rows: &[T],
+) -> Result<(), ProjectionError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let (json, names) = encode_rows(table, rows)?;
+    let sets: Vec<String> = names
+        .iter()
+        .filter(|c| !table.key.contains(&c.as_str()))
+        .map(|c| format!("{c} = r.{c}"))
+        .collect();
+    let matches: Vec<String> = table.key.iter().map(|k| format!("t.{k} = r.{k}")).collect();
+    let sql = format!(
+        "UPDATE {name} t SET {} FROM jsonb_populate_recordset(NULL::{name}, $1::jsonb) r WHERE {}",
+        sets.join(", "),
+        matches.join(" AND "),
+        name = table.name
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(json)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 impl RowStore for PgConnection {
     async fn load<T: DeserializeOwned + Send>(
         &mut self,
@@ -108,7 +137,34 @@ impl RowStore for PgConnection {
         match keys {
             Keys::Uuids(keys) => load(self, table, &condition, keys).await,
             Keys::Texts(keys) => load(self, table, &condition, keys).await,
+            Keys::Ints(keys) => load(self, table, &condition, keys).await,
         }
+    }
+
+    async fn update<T: Serialize + Sync>(
+        &mut self,
+        table: &Table,
+        rows: &[T],
+    ) -> Result<(), ProjectionError> {
+        update(self, table, rows).await
+    }
+
+    async fn delete(
+        &mut self,
+        table: &Table,
+        column: &'static str,
+        keys: Keys<'_>,
+    ) -> Result<(), ProjectionError> {
+        let sql = format!("DELETE FROM {} WHERE {column} = ANY($1)", table.name);
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        match keys {
+            Keys::Uuids(keys) => query.bind(keys),
+            Keys::Texts(keys) => query.bind(keys),
+            Keys::Ints(keys) => query.bind(keys),
+        }
+        .execute(self)
+        .await?;
+        Ok(())
     }
 
     async fn write<T: Serialize + Sync>(

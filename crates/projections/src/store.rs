@@ -38,6 +38,7 @@ pub enum Conflict {
 pub enum Keys<'a> {
     Uuids(&'a [Uuid]),
     Texts(&'a [String]),
+    Ints(&'a [i64]),
 }
 
 /// Loading and writing read-model rows in bulk: one statement per table per call.
@@ -57,6 +58,23 @@ pub trait RowStore: Send {
         table: &Table,
         rows: &[T],
         conflict: Conflict,
+    ) -> impl Future<Output = Result<(), ProjectionError>> + Send;
+
+    /// Sets, on each existing row with the key of one of `rows`, the other fields of that row
+    /// (a row type naming only some columns updates only those). Rows without a match are
+    /// ignored.
+    fn update<T: Serialize + Sync>(
+        &mut self,
+        table: &Table,
+        rows: &[T],
+    ) -> impl Future<Output = Result<(), ProjectionError>> + Send;
+
+    /// Deletes the rows of `table` whose `column` is one of `keys`.
+    fn delete(
+        &mut self,
+        table: &Table,
+        column: &'static str,
+        keys: Keys<'_>,
     ) -> impl Future<Output = Result<(), ProjectionError>> + Send;
 }
 

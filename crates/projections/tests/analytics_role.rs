@@ -33,22 +33,29 @@ async fn an_analytics_login_reads_reporting_only_and_writes_nothing() {
     assert_ne!(url, db.url, "the test database URL names the postgres user");
     let mut bi = PgConnection::connect(&url).await.unwrap();
 
-    // Reads every reporting table and the metric functions.
+    // Reads every reporting table.
     let name: String = sqlx::query_scalar("SELECT name FROM reporting.units")
         .fetch_one(&mut bi)
         .await
         .unwrap();
     assert_eq!(name, "城关镇");
-    let progress: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM reporting.target_progress_as_of(2026, DATE '2026-11-26', 'infinity')",
-    )
-    .fetch_one(&mut bi)
-    .await
-    .unwrap();
-    assert_eq!(
-        progress, 16,
-        "8 metrics for the county and for the one unit"
-    );
+    // The figure tables BI charts from (migration 0140), including the month-end snapshots.
+    for table in [
+        "target_progress",
+        "unit_ranking",
+        "dashboard",
+        "dashboard_snapshots",
+        "target_progress_snapshots",
+        "unit_ranking_snapshots",
+    ] {
+        let rows: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM reporting.{table}"
+        )))
+        .fetch_one(&mut bi)
+        .await
+        .unwrap_or_else(|e| panic!("the analytics login cannot read reporting.{table}: {e}"));
+        assert_eq!(rows, 0, "{table}: nothing projected in this database");
+    }
 
     // Sessions are read-only by default…
     let read_only: String = sqlx::query_scalar("SHOW default_transaction_read_only")

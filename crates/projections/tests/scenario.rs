@@ -42,7 +42,8 @@ use eventstore::postgres::testing::TestDatabase;
 use eventstore::{
     Direction, EventStore, ExpectedVersion, Filter, NewEvent, PgEventStore, Position,
 };
-use projections::{LedgerProjection, Projection, TimelineProjection, Touched, Tx};
+use figures::Scope;
+use projections::{CaughtUp, LedgerProjection, Projection, TimelineProjection, Touched, Tx};
 use serde_json::json;
 use sqlx::{PgPool, Row};
 use time::macros::{date, datetime};
@@ -147,8 +148,14 @@ impl County {
             .execute(&mut *tx)
             .await
             .unwrap();
+        let store = eventstore::AnyEventStore::from(self.store.clone());
+        let caught_up = CaughtUp {
+            touched: &Touched::All,
+            position: self.checkpoints[LedgerProjection::NAME],
+            store: &store,
+        };
         self.ledger
-            .after_catch_up(&mut Tx::Postgres(&mut tx), &Touched::All)
+            .after_catch_up(&mut Tx::Postgres(&mut tx), &caught_up)
             .await
             .unwrap();
         tx.commit().await.unwrap();
@@ -1169,11 +1176,13 @@ async fn county_scenario_figures_match_the_hand_computation() {
     );
 
     // --- Dashboard, county -----------------------------------------------------------------------
-    let d =
-        sqlx::query("SELECT * FROM reporting.dashboard_as_of(2026, DATE '2026-11-26', 'infinity')")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    // What BI reads: the stored dashboard of today (the projection's clock: 2026-11-26).
+    let d = sqlx::query(
+        "SELECT * FROM reporting.dashboard WHERE dashboard_year = 2026 AND scope = 'county' AND as_of_date = '2026-11-26'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     let int = |c: &str| -> i64 {
         d.try_get::<i64, _>(c)
             .or_else(|_| d.try_get::<i32, _>(c).map(i64::from))
@@ -1186,7 +1195,7 @@ async fn county_scenario_figures_match_the_hand_computation() {
          performance_rate_pct::text AS performance_rate_pct, funds_in_place_rate_pct::text AS funds_in_place_rate_pct, \
          expropriation_area_pct::text AS expropriation_area_pct, expropriation_households_pct::text AS expropriation_households_pct, \
          supervision_close_rate_pct::text AS supervision_close_rate_pct \
-         FROM reporting.dashboard_as_of(2026, DATE '2026-11-26', 'infinity')) t",
+         FROM reporting.dashboard WHERE dashboard_year = 2026 AND scope = 'county') t",
     )
     .fetch_one(&pool)
     .await
@@ -1402,55 +1411,104 @@ async fn county_scenario_figures_match_the_hand_computation() {
         "更正2026-03月报：完成投资300万元，到位资金100万元（原因：漏报设备款） / 县投促局 张科员"
     );
 
-    // --- As of a past moment ---------------------------------------------------------------------
+    // --- As of a past moment, on both time axes (the figures core) -------------------------------
+    let ledger = ledger_of(&county.store).await;
+    let known_before = figures::AsOf {
+        date: date!(2026 - 11 - 26),
+        known_at: Some(before_corrections),
+    };
     // Before the four corrections were recorded, the county's YTD was 560M − 4 × 1M = 556M.
-    let before: String = sqlx::query_scalar(
-        "SELECT actual_value::text FROM reporting.target_progress_as_of(2026, DATE '2026-11-26', $1) WHERE scope = 'county' AND metric = 'completed_investment'",
-    )
-    .bind(before_corrections)
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert_eq!(before, "556000000");
+    let before = figures::Figures::new(&ledger, 2026, known_before);
+    let county_ytd = before
+        .target_progress()
+        .into_iter()
+        .find(|t| t.scope == Scope::County && t.metric == TargetMetric::CompletedInvestment)
+        .unwrap();
+    assert_eq!(county_ytd.actual, 556 * M);
     // The report for January–May (read at D = 2026-06-30, m = 5): P1 2026-05 5M·u → 50M;
     // P2 5 × 2M·u + 1M → 100M + 4M; P3 5 × 1M × 4 = 20M; P6 3 × 2M × 4 = 24M → 198M.
-    let june = scalar_i64(&pool, "SELECT ytd_investment_yuan FROM reporting.dashboard_as_of(2026, DATE '2026-06-30', 'infinity')").await;
-    assert_eq!(june, 198 * M);
+    let june = figures::Figures::new(&ledger, 2026, figures::AsOf::now_known(date!(2026 - 06 - 30)));
+    assert_eq!(june.dashboard(&Scope::County).ytd_investment, 198 * M);
     // The ranking as of before the corrections: u-a's YTD was 64M.
-    let ytd_a: i64 = sqlx::query_scalar("SELECT ytd_investment_yuan FROM reporting.unit_ranking_as_of(2026, DATE '2026-11-26', $1) WHERE unit_id = 'u-a'")
-        .bind(before_corrections)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let ytd_a = before
+        .unit_ranking()
+        .into_iter()
+        .find(|r| r.unit_id == "u-a")
+        .unwrap()
+        .ytd_investment;
     assert_eq!(ytd_a, 64 * M);
-
-    // The current figures (cut-off 'infinity', read from the current-state tables) and the
-    // history path (a cut-off after the last event) are the same figures.
-    for function in [
-        "target_progress_as_of(2026, DATE '2026-11-26', {})",
-        "unit_ranking_as_of(2026, DATE '2026-11-26', {})",
-        "dashboard_as_of(2026, DATE '2026-11-26', {})",
-        "dashboard_as_of(2026, DATE '2026-06-30', {}, 'u-b')",
-        "project_figures_as_of(2025, DATE '2025-12-31', {})",
-    ] {
-        let rows = |cutoff: &str| {
-            let sql = format!(
-                "SELECT to_jsonb(t)::text FROM reporting.{} t ORDER BY 1",
-                function.replace("{}", cutoff)
-            );
-            let pool = pool.clone();
-            async move {
-                sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql))
-                    .fetch_all(&pool)
-                    .await
-                    .unwrap()
-            }
-        };
-        let current = rows("'infinity'").await;
-        let history = rows("now() + interval '1 hour'").await;
-        assert!(!current.is_empty());
-        assert_eq!(current, history, "{function}");
+    // Everything recorded, and a knowledge time after the last event: the same figures.
+    let later = Some(OffsetDateTime::now_utc() + time::Duration::hours(1));
+    for (year, date) in [(2026, date!(2026 - 11 - 26)), (2026, date!(2026 - 06 - 30)), (2025, date!(2025 - 12 - 31))] {
+        let now = figures::Figures::new(&ledger, year, figures::AsOf::now_known(date));
+        let then = figures::Figures::new(&ledger, year, figures::AsOf { date, known_at: later });
+        assert_eq!(now.target_progress(), then.target_progress(), "{year} {date}");
+        assert_eq!(now.unit_ranking(), then.unit_ranking(), "{year} {date}");
+        assert_eq!(now.dashboard(&Scope::Unit("u-b".into())), then.dashboard(&Scope::Unit("u-b".into())));
+        assert_eq!(now.projects, then.projects, "{year} {date}");
     }
+
+    // --- Month-end snapshots: as reported and as corrected -------------------------------------
+    // Every fact was recorded today (the wall clock), long after the projection's pinned
+    // "today" of 2026-11-26: known at each month's reporting deadline, nothing had been reported.
+    let june_snapshot = |basis: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_as::<_, (i64, i32)>(
+                "SELECT ytd_investment_yuan, project_count FROM reporting.dashboard_snapshots                  WHERE basis = $1 AND period = '2026-06' AND scope = 'county'",
+            )
+            .bind(basis)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(june_snapshot("as_corrected").await, (198 * M, 28));
+    assert_eq!(june_snapshot("as_reported").await, (0, 0));
+    // Every closed month from January 2025 (the first registration's year) to October 2026 has
+    // an as-corrected row per scope (the county and 4 units); November is not closed yet.
+    assert_eq!(
+        scalar_i64(&pool, "SELECT count(DISTINCT period) FROM reporting.dashboard_snapshots WHERE basis = 'as_corrected'").await,
+        22
+    );
+    assert_eq!(
+        scalar_i64(&pool, "SELECT count(*) FROM reporting.target_progress_snapshots WHERE basis = 'as_corrected' AND period = '2026-10'").await,
+        5 * 8
+    );
+    let october_tp = text(&pool, "SELECT actual_value::text FROM reporting.target_progress_snapshots WHERE basis = 'as_corrected' AND period = '2026-10' AND scope = 'county' AND metric = 'completed_investment'").await;
+    let october = figures::Figures::new(&ledger, 2026, figures::AsOf::now_known(date!(2026 - 10 - 31)));
+    let october_core = october
+        .target_progress()
+        .into_iter()
+        .find(|t| t.scope == Scope::County && t.metric == TargetMetric::CompletedInvestment)
+        .unwrap();
+    assert_eq!(october_tp, format!("{}.0000", october_core.actual));
+    // October's as-reported row exists (its deadline, the end of 5 November in the county,
+    // is before today) and says what it was known at.
+    assert_eq!(
+        text(&pool, "SELECT to_char(known_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS.US') FROM reporting.dashboard_snapshots WHERE basis = 'as_reported' AND period = '2026-10' AND scope = 'county'").await,
+        "2026-11-05 23:59:59.999999"
+    );
+    // November closes on 1 December: not yet.
+    assert_eq!(
+        scalar_i64(&pool, "SELECT count(*) FROM reporting.dashboard_snapshots WHERE period = '2026-11'").await,
+        0
+    );
+}
+
+/// The facts of the whole store, folded as the projection and the API fold them.
+async fn ledger_of(store: &PgEventStore) -> figures::Ledger {
+    let mut ledger = figures::Ledger::new();
+    let mut from = Position::START;
+    loop {
+        let events = store.read_all(from, &Filter::all(), 1000).await.unwrap();
+        let Some(last) = events.last() else { break };
+        from = last.position;
+        for event in &events {
+            projections::live::fold(&mut ledger, event);
+        }
+    }
+    ledger
 }
 
 /// Every row of the reporting tables as sorted JSON text, without the columns that record when a
@@ -1592,22 +1650,27 @@ async fn sqlite_and_postgresql_project_the_county_into_the_same_rows() {
     let (pg, sqlite) = both_backends(&county.pool, lite.pool()).await;
     assert!(pg["projects"].len() == 32 && pg["project_events"].len() > 300);
     assert!(pg["supervision_items"].len() == 5 && !pg["expropriation_progress"].is_empty());
-    // The generated columns are among the compared ones: P4's 30 of 40 mu and 8 of 10 households.
+    // The generated columns are among the compared ones: P4's 30 of 40 mu and 8 of 10 households
+    // (75.00 % and 80.00 %, compared without trailing zeros).
     let progress = &pg["expropriation_progress"];
     assert!(
         progress
             .iter()
-            .any(|row| row.contains(&Some("75.00".into())))
+            .any(|row| row.contains(&Some("75".into())))
     );
     assert!(
         progress
             .iter()
-            .any(|row| row.contains(&Some("80.00".into())))
+            .any(|row| row.contains(&Some("80".into())))
     );
-    // So are the metrics' stored figures, refreshed after catching up on both (2025 and 2026):
-    // target progress, ranking, the projects' lights and YTD, the deadline flags.
+    // So are the stored figures from the core, refreshed after catching up on both (2025 and
+    // 2026): target progress, ranking, the dashboard, the projects' lights and YTD, the deadline
+    // flags, and the month-end snapshots (22 closed months; as reported only where known).
     assert_eq!(pg["target_progress"].len(), 2 * 5 * 8);
     assert_eq!(pg["unit_ranking"].len(), 2 * 4);
+    assert_eq!(pg["dashboard"].len(), 2 * 5);
+    assert!(pg["dashboard_snapshots"].len() >= 22 * 5);
+    assert!(pg["target_progress_snapshots"].len() >= 22 * 5 * 8);
     assert!(
         pg["projects"]
             .iter()
@@ -1680,415 +1743,4 @@ async fn import_into_sqlite(county: &County) -> (eventstore::SqliteEventStore, s
     }
     importer.commit().await.unwrap();
     (lite, path)
-}
-
-/// The output columns of PostgreSQL's metric functions, in order: the SQLite queries must give
-/// the same columns with the same text.
-const DASHBOARD_COLUMNS: &[&str] = &[
-    "dashboard_year",
-    "scope",
-    "as_of_date",
-    "closed_months",
-    "month_progress_pct",
-    "day_progress_pct",
-    "project_count",
-    "abandoned_count",
-    "ytd_investment_yuan",
-    "ytd_funds_yuan",
-    "prior_ytd_investment_yuan",
-    "yoy_investment_pct",
-    "prior_ytd_funds_yuan",
-    "yoy_funds_pct",
-    "planned_investment_yuan",
-    "plan_completion_pct",
-    "start_due_count",
-    "start_started_count",
-    "start_rate_pct",
-    "performance_due_count",
-    "performance_started_count",
-    "performance_rate_pct",
-    "contracted_count",
-    "cumulative_funds_yuan",
-    "contract_investment_yuan",
-    "funds_in_place_rate_pct",
-    "signed_count",
-    "signed_investment_yuan",
-    "signed_big_count",
-    "signed_industrial_10m_count",
-    "signed_by_investor_type",
-    "size_classes",
-    "red_count",
-    "yellow_count",
-    "green_count",
-    "expropriation_target_area_mu",
-    "expropriation_area_mu",
-    "expropriation_area_pct",
-    "expropriation_target_households",
-    "expropriation_households_signed",
-    "expropriation_households_pct",
-    "supervision_opened_count",
-    "supervision_closed_count",
-    "supervision_close_rate_pct",
-    "supervision_overdue_count",
-    "supervision_due_soon_count",
-];
-const TARGET_PROGRESS_COLUMNS: &[&str] = &[
-    "target_year",
-    "scope",
-    "metric",
-    "target_value",
-    "actual_value",
-    "completion_pct",
-    "time_progress_pct",
-    "gap_pp",
-    "light",
-];
-const UNIT_RANKING_COLUMNS: &[&str] = &[
-    "ranking_year",
-    "unit_id",
-    "rank",
-    "score",
-    "target_count",
-    "red_projects",
-    "ytd_investment_yuan",
-];
-const PROJECT_FIGURES_COLUMNS: &[&str] = &[
-    "project_id",
-    "unit_id",
-    "abandoned",
-    "ytd_investment_yuan",
-    "ytd_funds_yuan",
-    "prior_ytd_investment_yuan",
-    "prior_ytd_funds_yuan",
-    "cumulative_funds_yuan",
-    "planned_investment_yuan",
-    "start_light",
-    "investment_light",
-    "light",
-];
-
-type Rows = Vec<Vec<Option<String>>>;
-
-/// One metric on both backends: PostgreSQL's function (every column `::text`) and the SQLite
-/// query (every column as text), for year, date, cut-off (None: no cut-off) and, for the
-/// dashboard, unit.
-async fn metric_on_both(
-    pg: &PgPool,
-    lite: &sqlx::SqlitePool,
-    function: &str,
-    query: &str,
-    columns: &[&str],
-    (year, as_of, cutoff, unit): (i32, Date, Option<&str>, Option<&str>),
-) -> (Rows, Rows) {
-    let as_of_text = as_of.to_string();
-    let pg_columns: Vec<String> = columns
-        .iter()
-        .map(|c| {
-            if *c == "abandoned" {
-                // 0/1 on SQLite, as every boolean there
-                format!("(CASE WHEN {c} THEN 1 ELSE 0 END)::text")
-            } else {
-                format!("{c}::text")
-            }
-        })
-        .collect();
-    let unit_argument = if function == "dashboard_as_of" {
-        ", $4"
-    } else {
-        ""
-    };
-    let pg_rows: Vec<Vec<Option<String>>> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT ARRAY[{}]::text[] FROM reporting.{function}($1, $2::date, $3::timestamptz{unit_argument})",
-        pg_columns.join(", ")
-    )))
-    .bind(year)
-    .bind(&as_of_text)
-    .bind(cutoff.unwrap_or("infinity"))
-    .bind(unit)
-    .fetch_all(pg)
-    .await
-    .unwrap_or_else(|e| panic!("{function} on PostgreSQL: {e}"));
-    let lite_columns: Vec<String> = columns
-        .iter()
-        .map(|c| format!("CAST({c} AS TEXT)"))
-        .collect();
-    let lite_rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT json_array({}) FROM ({query})",
-        lite_columns.join(", ")
-    )))
-    .bind(year)
-    .bind(&as_of_text)
-    .bind(cutoff)
-    .bind(unit)
-    .fetch_all(lite)
-    .await
-    .unwrap_or_else(|e| panic!("{function} on SQLite: {e}"));
-    let mut lite_rows: Rows = lite_rows
-        .iter()
-        .map(|text| serde_json::from_str(text).unwrap())
-        .collect();
-    let mut pg_rows = pg_rows;
-    if function == "project_figures_as_of" {
-        // The only one without an ORDER BY (it is a building block).
-        pg_rows.sort();
-        lite_rows.sort();
-    }
-    (pg_rows, lite_rows)
-}
-
-/// Every metric on both backends, for every month end of 2025–2026, the scenario's dates and the
-/// days around them, with no cut-off, with the end of that day as cut-off and with cut-offs
-/// between the recorded events (before and after the corrections and the rule changes); the
-/// dashboard for the county and each unit. Every column must be the same text: a metric changed
-/// in one dialect only fails here. Then refresh_current on both for several days, and the stored
-/// tables compared.
-#[tokio::test]
-async fn metrics_compute_the_same_on_sqlite_and_postgresql() {
-    use projections::sqlite::metrics;
-
-    let mut county = County::new().await;
-    let units = build_county(&county).await;
-    county.catch_up().await;
-    let recorded = |county: &County| {
-        let head = *county.head.lock().unwrap();
-        let store = county.store.clone();
-        async move {
-            let events = store
-                .read_all(Position::START, &Filter::all(), 100_000)
-                .await
-                .unwrap();
-            assert!(events.last().is_some_and(|e| e.position >= head));
-            events
-        }
-    };
-    correct_march_reports(&county, &units).await;
-    // Rule changes that move the figures: narrower bands, a later start light, other weights.
-    let c = &county;
-    c.run::<domain::rules::RuleSettings>(
-        "rules-county",
-        RulesCommand::SetLightBands(LightBandsSet {
-            bands: LightBands {
-                green_min_gap: -5,
-                yellow_min_gap: -15,
-                start_yellow_months: 2,
-                start_red_months: 4,
-            },
-            reason: "从严".into(),
-            date: date!(2026 - 11 - 20),
-        }),
-    )
-    .await;
-    c.run::<domain::rules::RuleSettings>(
-        "rules-county",
-        RulesCommand::SetRankingWeights(RankingWeightsSet {
-            ranking: RankingWeights {
-                weights: [
-                    (TargetMetric::CompletedInvestment, 3),
-                    (TargetMetric::SignedProjects, 1),
-                ]
-                .into_iter()
-                .collect(),
-                completion_cap: 120,
-                red_project_penalty: 5,
-            },
-            reason: "突出投资".into(),
-            date: date!(2026 - 11 - 20),
-        }),
-    )
-    .await;
-    county.catch_up().await;
-    let events = recorded(&county).await;
-    let (lite, path) = import_into_sqlite(&county).await;
-    let clock: projections::Clock = std::sync::Arc::new(|| datetime!(2026-11-26 10:00 +8));
-    run_to_end(&lite, clock).await;
-
-    // Cut-offs between recorded events, in the RFC 3339 text SQLite stores (fractions of any
-    // length): at an event (it is excluded: "recorded before"), one microsecond after it, and at
-    // every correction and rule change and the events around them.
-    let text = |t: OffsetDateTime| {
-        t.format(&time::format_description::well_known::Rfc3339)
-            .unwrap()
-    };
-    let mut cutoffs: Vec<String> = Vec::new();
-    let interesting: Vec<usize> = events
-        .iter()
-        .enumerate()
-        .filter(|(i, e)| {
-            i % 60 == 30
-                || e.event_type == "InvestmentReportCorrected"
-                || e.event_type == "LightBandsSet"
-                || e.event_type == "RankingWeightsSet"
-                || e.event_type == "ResponsibilityAssigned"
-        })
-        .map(|(i, _)| i)
-        .collect();
-    for i in interesting {
-        let at = events[i].recorded_at;
-        cutoffs.push(text(at));
-        cutoffs.push(text(at + time::Duration::microseconds(1)));
-    }
-    cutoffs.sort();
-    cutoffs.dedup();
-    assert!(cutoffs.len() >= 12, "{} cut-offs", cutoffs.len());
-
-    // As-of dates: every month end of 2025–2026, the scenario's dates and the days around them.
-    let mut dates: Vec<Date> = Vec::new();
-    for year in [2025, 2026] {
-        for month in 1..=12u8 {
-            let first =
-                Date::from_calendar_date(year, time::Month::try_from(month).unwrap(), 1).unwrap();
-            let next = first
-                .replace_month(time::Month::try_from(month % 12 + 1).unwrap())
-                .unwrap();
-            let next = if month == 12 {
-                next.replace_year(year + 1).unwrap()
-            } else {
-                next
-            };
-            dates.push(next.previous_day().unwrap());
-        }
-    }
-    for day in [
-        date!(2024 - 12 - 31),
-        date!(2025 - 01 - 01),
-        date!(2025 - 06 - 01),
-        date!(2025 - 09 - 15),
-        date!(2025 - 12 - 20),
-        date!(2026 - 01 - 01),
-        date!(2026 - 01 - 15),
-        date!(2026 - 03 - 10),
-        date!(2026 - 03 - 25),
-        date!(2026 - 04 - 15),
-        date!(2026 - 05 - 20),
-        date!(2026 - 05 - 31),
-        date!(2026 - 07 - 01),
-        date!(2026 - 07 - 25),
-        date!(2026 - 08 - 01),
-        date!(2026 - 10 - 30),
-        date!(2026 - 11 - 15),
-        date!(2026 - 11 - 20),
-        D,
-        date!(2026 - 11 - 28),
-        date!(2027 - 01 - 01),
-    ] {
-        dates.extend([day.previous_day().unwrap(), day, day.next_day().unwrap()]);
-    }
-    dates.sort();
-    dates.dedup();
-
-    let scopes: [Option<&str>; 5] = [None, Some("u-a"), Some("u-b"), Some("u-c"), Some("u-d")];
-    let mut compared = BTreeMap::<&str, usize>::new();
-    let mut compare = async |function: &'static str,
-                             query: &str,
-                             columns: &[&str],
-                             args: (i32, Date, Option<&str>, Option<&str>)| {
-        let (pg_rows, lite_rows) =
-            metric_on_both(&county.pool, lite.pool(), function, query, columns, args).await;
-        assert_eq!(
-            pg_rows, lite_rows,
-            "{function}{args:?}: PostgreSQL (left) and SQLite (right) differ"
-        );
-        *compared.entry(function).or_default() += 1;
-        pg_rows
-    };
-    let mut nonempty_ranking = 0;
-    let mut lights_seen = std::collections::BTreeSet::new();
-    for &as_of in &dates {
-        let end = metrics::end_of_day(as_of);
-        // every date with no cut-off and with the end of the day; the event cut-offs at two
-        let mut cuts: Vec<Option<&str>> = vec![None, Some(end.as_str())];
-        if [date!(2026 - 06 - 30), D].contains(&as_of) {
-            cuts.extend(cutoffs.iter().map(|c| Some(c.as_str())));
-        }
-        // both years at month ends (the other year is before or after D there), else D's year
-        let month_end = as_of.next_day().is_some_and(|next| next.day() == 1);
-        let years: Vec<i32> = if month_end || as_of.year() > 2026 || as_of.year() < 2025 {
-            vec![2025, 2026]
-        } else {
-            vec![as_of.year()]
-        };
-        for cutoff in cuts {
-            for &year in &years {
-                let tp = compare(
-                    "target_progress_as_of",
-                    metrics::TARGET_PROGRESS_AS_OF,
-                    TARGET_PROGRESS_COLUMNS,
-                    (year, as_of, cutoff, None),
-                )
-                .await;
-                for row in &tp {
-                    lights_seen.insert(row[8].clone());
-                }
-                let ranking = compare(
-                    "unit_ranking_as_of",
-                    metrics::UNIT_RANKING_AS_OF,
-                    UNIT_RANKING_COLUMNS,
-                    (year, as_of, cutoff, None),
-                )
-                .await;
-                nonempty_ranking += usize::from(ranking.iter().any(|r| r[3].is_some()));
-                compare(
-                    "project_figures_as_of",
-                    metrics::PROJECT_FIGURES_AS_OF,
-                    PROJECT_FIGURES_COLUMNS,
-                    (year, as_of, cutoff, None),
-                )
-                .await;
-                for unit in scopes {
-                    compare(
-                        "dashboard_as_of",
-                        metrics::DASHBOARD_AS_OF,
-                        DASHBOARD_COLUMNS,
-                        (year, as_of, cutoff, unit),
-                    )
-                    .await;
-                }
-            }
-        }
-    }
-    // The comparisons met real figures, not only empty ledgers: scored rankings, every light.
-    assert!(
-        nonempty_ranking > 50,
-        "{nonempty_ranking} rankings with a score"
-    );
-    for light in ["green", "yellow", "red"] {
-        assert!(
-            lights_seen.contains(&Some(light.to_owned())),
-            "no {light} target light"
-        );
-    }
-    let total: usize = compared.values().sum();
-    println!("metric comparisons (metric, date, cut-off, scope): {total} {compared:?}");
-
-    // refresh_current on both for the same days: the stored tables must be equal.
-    for today in [date!(2025 - 12 - 31), date!(2026 - 06 - 30), D] {
-        for year in [today.year() - 1, today.year()] {
-            sqlx::query("SELECT reporting.refresh_current($1, $2)")
-                .bind(year)
-                .bind(today)
-                .execute(&county.pool)
-                .await
-                .unwrap();
-            let mut conn = lite.pool().acquire().await.unwrap();
-            metrics::refresh_current(&mut conn, projections::sqlite::PREFIX, year, today)
-                .await
-                .unwrap();
-        }
-        let (pg, sqlite) = both_backends(&county.pool, lite.pool()).await;
-        for table in [
-            "target_progress",
-            "unit_ranking",
-            "projects",
-            "supervision_items",
-        ] {
-            assert!(!pg[table].is_empty());
-            assert_eq!(
-                pg[table], sqlite[table],
-                "{table} after refresh_current at {today}"
-            );
-        }
-    }
-
-    lite.pool().close().await;
-    eventstore::sqlite::testing::remove_store_files(&path);
 }

@@ -21,7 +21,7 @@ pub(crate) trait Backend: Clone + Send + Sync + 'static {
     type Session: Session;
     type Wakeup: Wakeup;
 
-    type Store: EventStore + Send + Sync;
+    type Store: EventStore + Clone + Into<eventstore::AnyEventStore> + Send + Sync;
 
     /// The store: the runner reads $all from it through its pool, outside any batch transaction
     /// (on PostgreSQL $all stops below the oldest running transaction, which would be ours).

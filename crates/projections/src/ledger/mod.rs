@@ -3,23 +3,23 @@
 //! A batch is applied in three steps: load the rows the batch touches (one query per table),
 //! apply the events to those rows in memory in $all order, write the changed rows back (one
 //! statement per table). History tables (assignments, agreements, plans, reports, targets, rules…)
-//! only grow; they carry the recorded-at time of each fact so that the metric functions can
-//! answer for any past moment. After the batch, when the projection has caught up, the
-//! date-dependent figures (target progress, ranking, lights, deadline flags) are refreshed by
-//! `reporting.refresh_current` for today's date in the county's time zone.
+//! only grow; they carry the recorded-at time of each fact. After the batch, when the projection
+//! has caught up, the date-dependent figures (target progress, ranking, lights, deadline flags)
+//! for today in the county's time zone are computed by the `figures` core and the rows that
+//! changed are written (`stored`).
 
 mod apply;
 mod decode;
 mod rows;
+mod stored;
 pub(crate) mod store;
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use eventstore::RecordedEvent;
 use time::{Date, UtcOffset};
 
-use crate::{Clock, Projection, ProjectionError, Touched, Tx};
+use crate::{CaughtUp, Clock, Projection, ProjectionError, Touched, Tx};
 
 pub use decode::{Aggregate, Decoded, actor_of, decode};
 
@@ -36,15 +36,36 @@ pub fn county_today(clock: &Clock) -> Date {
 #[derive(Clone)]
 pub struct LedgerProjection {
     clock: Clock,
-    /// When last year's figures were last refreshed (see `after_catch_up`).
-    prior_year_refreshed: Arc<Mutex<Option<Instant>>>,
+    /// The facts and the figure rows written from them (see `stored`), kept between batches.
+    stored: Arc<tokio::sync::Mutex<stored::StoredFigures>>,
+    /// Day of the next month by which a month's figures count as reported on time.
+    deadline_day: u8,
 }
 
-/// Last year's figures change rarely (late reports and corrections in the first months), and
-/// every refresh runs inside a batch transaction that holds back `$all` readers: so caught-up
-/// batches refresh this year every time and last year at most this often. The runtime's timer
-/// (every minute) keeps both current even without new events.
-const PRIOR_YEAR_REFRESH_EVERY: Duration = Duration::from_secs(30);
+/// The environment variable that sets the reporting deadline (day 1–28 of the next month).
+pub const REPORTING_DEADLINE_DAY_VAR: &str = "TAIZHANG_REPORTING_DEADLINE_DAY";
+
+/// The reporting deadline when nothing says otherwise: the 5th of the next month.
+pub const DEFAULT_REPORTING_DEADLINE_DAY: u8 = 5;
+
+/// The deadline day from the environment; an unusable value is logged and the default used
+/// (the figures stay available; the log says why the snapshots use the 5th).
+fn deadline_day_from_env() -> u8 {
+    match std::env::var(REPORTING_DEADLINE_DAY_VAR) {
+        Err(_) => DEFAULT_REPORTING_DEADLINE_DAY,
+        Ok(text) => match text.trim().parse::<u8>() {
+            Ok(day) if (1..=28).contains(&day) => day,
+            _ => {
+                tracing::error!(
+                    variable = REPORTING_DEADLINE_DAY_VAR,
+                    value = %text,
+                    "the reporting deadline must be a day from 1 to 28; using the 5th"
+                );
+                DEFAULT_REPORTING_DEADLINE_DAY
+            }
+        },
+    }
+}
 
 impl LedgerProjection {
     pub const NAME: &'static str = "ledger";
@@ -52,32 +73,17 @@ impl LedgerProjection {
     pub fn new(clock: Clock) -> Self {
         LedgerProjection {
             clock,
-            prior_year_refreshed: Arc::new(Mutex::new(None)),
+            stored: Arc::default(),
+            deadline_day: deadline_day_from_env(),
         }
     }
 
-    /// Today in the county and the years `after_catch_up` refreshes now: this year every time,
-    /// last year too when PRIOR_YEAR_REFRESH_EVERY has passed since it last was (the same cadence
-    /// on both backends).
-    pub(crate) fn refresh_years(&self) -> (Date, Vec<i32>) {
-        let today = county_today(&self.clock);
-        let prior_due = {
-            let mut last = self
-                .prior_year_refreshed
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            let due = last.is_none_or(|at| at.elapsed() >= PRIOR_YEAR_REFRESH_EVERY);
-            if due {
-                *last = Some(Instant::now());
-            }
-            due
-        };
-        let years = if prior_due {
-            vec![today.year() - 1, today.year()]
-        } else {
-            vec![today.year()]
-        };
-        (today, years)
+    /// With the reporting deadline on `day` (1–28) of the next month.
+    pub fn with_deadline_day(self, day: u8) -> Self {
+        LedgerProjection {
+            deadline_day: day.clamp(1, 28),
+            ..self
+        }
     }
 }
 
@@ -122,6 +128,10 @@ impl Projection for LedgerProjection {
             "accountability_records",
             "rule_settings",
             "unit_ranking",
+            "dashboard",
+            "dashboard_snapshots",
+            "target_progress_snapshots",
+            "unit_ranking_snapshots",
         ]
     }
 
@@ -136,32 +146,31 @@ impl Projection for LedgerProjection {
     async fn after_catch_up(
         &self,
         tx: &mut Tx<'_>,
-        _touched: &Touched,
+        caught_up: &CaughtUp<'_>,
     ) -> Result<(), ProjectionError> {
-        let (today, years) = self.refresh_years();
-        match tx {
-            Tx::Postgres(conn) => {
-                // JIT compiles these large queries for longer than they run (migration 0103);
-                // LOCAL keeps the setting to this batch transaction.
-                sqlx::query("SET LOCAL jit = off")
-                    .execute(&mut **conn)
-                    .await?;
-                for year in years {
-                    sqlx::query("SELECT refresh_current($1, $2)")
-                        .bind(year)
-                        .bind(today)
-                        .execute(&mut **conn)
-                        .await?;
-                }
-            }
-            Tx::Sqlite(tables) => {
-                let prefix = tables.prefix().to_owned();
-                for year in years {
-                    crate::sqlite::metrics::refresh_current(tables.conn(), &prefix, year, today)
-                        .await?;
-                }
-            }
+        let now = (self.clock)();
+        let today = county_today(&self.clock);
+        let mut stored = self.stored.lock().await;
+        if caught_up.touched == &Touched::All {
+            stored.forget_written();
         }
-        Ok(())
+        // Last year's figures keep moving in the first months (late reports, corrections).
+        let years = [today.year(), today.year() - 1];
+        let refreshed = stored
+            .refresh(
+                tx,
+                caught_up.store,
+                caught_up.position,
+                today,
+                now,
+                &years,
+                self.deadline_day,
+            )
+            .await;
+        if refreshed.is_err() {
+            // The transaction rolls back: what was written is unknown again.
+            stored.forget_written();
+        }
+        refreshed
     }
 }

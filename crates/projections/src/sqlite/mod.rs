@@ -6,11 +6,10 @@
 //! What differs from PostgreSQL (docs/sqlite.md): one active runner per projection is a lease row
 //! (`projection_leases`) instead of an advisory lock; batches run in `BEGIN IMMEDIATE`, which holds
 //! the file's write lock, so the lease check, the writes and the checkpoint commit together; an
-//! append wakes this process's runners through the store's in-process signal. The metric
-//! functions are SQLite queries of their own ([`metrics`]), which the ledger's after-catch-up
-//! refresh runs as PostgreSQL's does. Rebuild: [`rebuild`] (fresh tables, swapped in by renaming).
+//! append wakes this process's runners through the store's in-process signal. The figures are
+//! the core's on both (the ledger's after-catch-up refresh writes them through the same
+//! [`crate::store::RowStore`]). Rebuild: [`rebuild`] (fresh tables, swapped in by renaming).
 
-pub mod metrics;
 mod progress;
 mod rebuild;
 pub(crate) mod status;

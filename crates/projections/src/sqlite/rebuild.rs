@@ -16,7 +16,7 @@ use sqlx::{Connection, SqliteConnection};
 
 use super::status::record_progress;
 use super::{PREFIX, SqliteTables};
-use crate::{RuntimeError, SharedProjection, Touched, Tx};
+use crate::{CaughtUp, RuntimeError, SharedProjection, Touched, Tx};
 
 /// Events read and applied per transaction during the replay.
 const REPLAY_BATCH: usize = 1000;
@@ -148,10 +148,16 @@ pub async fn rebuild(
     }
     // Today's figures into the fresh tables before they go live, as the runner would after
     // catching up (PostgreSQL's rebuild calls after_catch_up the same way).
+    let any_store = eventstore::AnyEventStore::from(store.clone());
+    let caught_up = CaughtUp {
+        touched: &Touched::All,
+        position,
+        store: &any_store,
+    };
     projection
         .after_catch_up(
             &mut Tx::Sqlite(SqliteTables::new(&mut tx, &fresh)),
-            &Touched::All,
+            &caught_up,
         )
         .await
         .map_err(|e| {

@@ -69,6 +69,38 @@ pub fn normalize_decimal(text: &str) -> Result<String, String> {
     Ok(format!("{sign}{int}.{frac:0<DECIMALS$}"))
 }
 
+/// `keys` as the JSON array `json_each` reads.
+fn keys_json(name: &str, keys: Keys<'_>) -> Result<String, ProjectionError> {
+    match keys {
+        Keys::Uuids(k) => serde_json::to_string(k),
+        Keys::Texts(k) => serde_json::to_string(k),
+        Keys::Ints(k) => serde_json::to_string(k),
+    }
+    .map_err(|e| ProjectionError::batch(format!("cannot encode keys of {name}: {e}")))
+}
+
+/// `rows` as JSON, with the decimal columns normalised as the table stores them.
+fn encode_normalized<T: Serialize>(
+    name: &str,
+    table: &Table,
+    rows: &[T],
+) -> Result<(serde_json::Value, Vec<String>), ProjectionError> {
+    let (mut json, names) = encode_rows(table, rows)?;
+    if let serde_json::Value::Array(rows) = &mut json {
+        for row in rows {
+            for column in table.numeric {
+                if let Some(value) = row.get_mut(*column)
+                    && let serde_json::Value::String(text) = value
+                {
+                    *text = normalize_decimal(text)
+                        .map_err(|e| ProjectionError::batch(format!("{name}.{column}: {e}")))?;
+                }
+            }
+        }
+    }
+    Ok((json, names))
+}
+
 impl RowStore for SqliteTables<'_> {
     async fn load<T: DeserializeOwned + Send>(
         &mut self,
@@ -98,11 +130,7 @@ impl RowStore for SqliteTables<'_> {
                 _ => format!("'{c}', {c}"),
             })
             .collect();
-        let keys = match keys {
-            Keys::Uuids(k) => serde_json::to_string(k),
-            Keys::Texts(k) => serde_json::to_string(k),
-        }
-        .map_err(|e| ProjectionError::batch(format!("cannot encode keys of {name}: {e}")))?;
+        let keys = keys_json(&name, keys)?;
         // Two arguments a column: the widest table (projects, 47 columns) stays under SQLite's
         // default limit of 127 function arguments.
         let sql = format!(
@@ -126,19 +154,7 @@ impl RowStore for SqliteTables<'_> {
             return Ok(());
         }
         let name = self.name(table.name);
-        let (mut json, names) = encode_rows(table, rows)?;
-        if let serde_json::Value::Array(rows) = &mut json {
-            for row in rows {
-                for column in table.numeric {
-                    if let Some(value) = row.get_mut(*column)
-                        && let serde_json::Value::String(text) = value
-                    {
-                        *text = normalize_decimal(text)
-                            .map_err(|e| ProjectionError::batch(format!("{name}.{column}: {e}")))?;
-                    }
-                }
-            }
-        }
+        let (json, names) = encode_normalized(&name, table, rows)?;
         let columns = names.join(", ");
         let values: Vec<String> = names
             .iter()
@@ -169,6 +185,55 @@ impl RowStore for SqliteTables<'_> {
             .bind(json.to_string())
             .execute(&mut *self.conn)
             .await?;
+        Ok(())
+    }
+
+    async fn update<T: Serialize + Sync>(
+        &mut self,
+        table: &Table,
+        rows: &[T],
+    ) -> Result<(), ProjectionError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let name = self.name(table.name);
+        let (json, names) = encode_normalized(&name, table, rows)?;
+        let sets: Vec<String> = names
+            .iter()
+            .filter(|c| !table.key.contains(&c.as_str()))
+            .map(|c| format!("{c} = json_extract(r.value, '$.{c}')"))
+            .collect();
+        let matches: Vec<String> = table
+            .key
+            .iter()
+            .map(|k| format!("{name}.{k} = json_extract(r.value, '$.{k}')"))
+            .collect();
+        let sql = format!(
+            "UPDATE {name} SET {} FROM json_each(?1) AS r WHERE {}",
+            sets.join(", "),
+            matches.join(" AND ")
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(json.to_string())
+            .execute(&mut *self.conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete(
+        &mut self,
+        table: &Table,
+        column: &'static str,
+        keys: Keys<'_>,
+    ) -> Result<(), ProjectionError> {
+        let name = self.name(table.name);
+        let keys = keys_json(&name, keys)?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {name} WHERE {column} IN (SELECT value FROM json_each(?1))"
+        )))
+        .bind(keys)
+        .execute(&mut *self.conn)
+        .await?;
         Ok(())
     }
 }

@@ -13,7 +13,7 @@ use eventstore::{
     Position, RecordedEvent, SqliteEventStore, SqliteStoreOptions,
 };
 use projections::{
-    Projection, ProjectionError, Projectors, RunnerOptions, SharedProjection, Touched, Tx,
+    CaughtUp, Projection, ProjectionError, Projectors, RunnerOptions, SharedProjection, Tx,
     WaitOutcome, Waiter, Which,
 };
 use serde_json::json;
@@ -384,7 +384,7 @@ impl Projection for Counter {
     async fn after_catch_up(
         &self,
         _tx: &mut Tx<'_>,
-        _touched: &Touched,
+        _caught_up: &CaughtUp<'_>,
     ) -> Result<(), ProjectionError> {
         self.refreshes.fetch_add(1, Ordering::SeqCst);
         Ok(())

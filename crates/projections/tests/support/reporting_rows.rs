@@ -3,8 +3,9 @@
 //!
 //! Every reporting base table's rows as text, PostgreSQL's (`reporting.<t>`) and SQLite's
 //! (`reporting_<t>`), normalised only where the backends spell the same value differently:
-//! timestamps as microseconds since the epoch, JSON re-serialised. Everything else (decimals,
-//! percentages, dates, booleans, uuids, integers) must be the same text on both. The table list
+//! timestamps as microseconds since the epoch, JSON re-serialised, decimals without trailing
+//! zeros (the figure tables hold numbers on SQLite: migrations/sqlite/0140). Everything else
+//! (dates, booleans, uuids, integers, text) must be the same text on both. The table list
 //! and column types come from PostgreSQL's catalog, so a table or column added to PostgreSQL
 //! only fails the comparison. `projection_status` is left out (it records times and holders), and
 //! so is every `computed_at` column (when a refresh ran, not what it computed).
@@ -63,6 +64,7 @@ pub async fn both_backends_except(
             "jsonb" | "ARRAY" => serde_json::from_str::<serde_json::Value>(&value)
                 .map(|v| v.to_string())
                 .unwrap_or(value),
+            "numeric" => plain_decimal(&value),
             _ => value,
         })
     };
@@ -124,6 +126,22 @@ pub async fn both_backends_except(
         on_lite.insert(table.clone(), lite_rows);
     }
     (on_pg, on_lite)
+}
+
+/// A decimal without trailing zeros (`24.0000`, SQLite's REAL `24.0` → `24`; `12.350` → `12.35`):
+/// the figure tables hold decimals as `numeric` on PostgreSQL and as numbers (REAL) on SQLite.
+fn plain_decimal(text: &str) -> String {
+    let text = if text.contains(['e', 'E']) {
+        text.parse::<f64>().map_or_else(|_| text.to_owned(), |f| f.to_string())
+    } else {
+        text.to_owned()
+    };
+    let trimmed = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    };
+    if trimmed == "-0" { "0".to_owned() } else { trimmed }
 }
 
 /// Asserts that the two sides hold the same tables with the same rows, naming the first table
