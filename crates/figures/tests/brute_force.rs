@@ -319,4 +319,44 @@ proptest! {
             }
         }
     }
+
+    /// Figures kept current by recomputing only the projects each later event touched equal
+    /// figures computed afresh (what the ledger projection relies on at 20,000 projects).
+    #[test]
+    fn updating_only_touched_projects_equals_computing_afresh(
+        registered in proptest::collection::vec(any::<u16>(), 4),
+        steps in proptest::collection::vec((step(), any::<u32>()), 0..40),
+        split in any::<prop::sample::Index>(),
+        d in any::<u16>(),
+    ) {
+        let (_, events) = history(&registered, &steps);
+        let split = split.index(events.len() + 1);
+        let at = AsOf::now_known(day(d));
+        let mut ledger = Ledger::new();
+        for r in &events[..split] {
+            ledger.apply(&r.stream, &r.event, r.at);
+        }
+        for year in [2025, 2026] {
+            let mut ledger = ledger.clone();
+            let before = Figures::new(&ledger, year, at).projects;
+            let mut touched = std::collections::HashSet::new();
+            let mut rules = false;
+            for r in &events[split..] {
+                match ledger.apply(&r.stream, &r.event, r.at) {
+                    figures::Touched::Project(id) => { touched.insert(id); }
+                    figures::Touched::Rules => rules = true,
+                    _ => {}
+                }
+            }
+            let fresh = Figures::new(&ledger, year, at);
+            let updated = if rules {
+                Figures::new(&ledger, year, at)
+            } else {
+                Figures::update(&ledger, year, at, before, |id| touched.contains(&id))
+            };
+            prop_assert_eq!(&updated.projects, &fresh.projects);
+            prop_assert_eq!(updated.target_progress(), fresh.target_progress());
+            prop_assert_eq!(updated.unit_ranking(), fresh.unit_ranking());
+        }
+    }
 }

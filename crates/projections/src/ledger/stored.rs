@@ -296,6 +296,13 @@ pub(crate) struct StoredFigures {
     snapshots_stale: bool,
     /// Not before this are the snapshots computed again (they cost a pass per closed month).
     snapshots_due: Option<std::time::Instant>,
+    /// Today's project figures of each year as last computed, at which date: the next refresh
+    /// recomputes only the projects touched since (`Figures::update`).
+    kept: HashMap<i32, (Date, Vec<figures::ProjectFigures>)>,
+    /// Projects whose facts changed since the last refresh.
+    touched: std::collections::HashSet<Uuid>,
+    /// Light bands or ranking weights changed since the last refresh: every project again.
+    rules_changed: bool,
 }
 
 fn text(value: impl std::fmt::Display) -> String {
@@ -481,6 +488,7 @@ impl StoredFigures {
     /// Forget what was written: the next refresh rewrites every row.
     pub(crate) fn forget_written(&mut self) {
         self.written = None;
+        self.kept.clear();
     }
 
     /// Folds `$all` from where the facts stand up to `upto` (inclusive).
@@ -502,7 +510,13 @@ impl StoredFigures {
                 if event.position > upto {
                     return Ok(());
                 }
-                fold(&mut self.facts, event);
+                match fold(&mut self.facts, event) {
+                    figures::Touched::Project(id) => {
+                        self.touched.insert(id);
+                    }
+                    figures::Touched::Rules => self.rules_changed = true,
+                    _ => {}
+                }
                 self.position = event.position;
                 self.snapshots_stale = true;
             }
@@ -635,8 +649,15 @@ impl StoredFigures {
         let at = AsOf::now_known(today);
 
         let mut next = Written::default();
+        let mut kept = HashMap::new();
         for (i, &year) in years.iter().enumerate() {
-            let figures = Figures::new(&self.facts, year, at);
+            let figures = match self.kept.remove(&year) {
+                Some((date, previous)) if date == today && !self.rules_changed => {
+                    let touched = &self.touched;
+                    Figures::update(&self.facts, year, at, previous, |id| touched.contains(&id))
+                }
+                _ => Figures::new(&self.facts, year, at),
+            };
             for row in target_rows(&figures, &as_of_date) {
                 next.targets
                     .insert((year, row.scope.clone(), row.metric.clone()), row);
@@ -676,7 +697,11 @@ impl StoredFigures {
                     );
                 }
             }
+            kept.insert(year, (today, figures.projects));
         }
+        self.kept = kept;
+        self.touched.clear();
+        self.rules_changed = false;
 
         let previous = self.written.take();
         let prev = previous.as_ref();
