@@ -4,7 +4,8 @@
 //! `cargo run --release -p figures --example figures_bench -- [PROJECTS...]` (default 60 20000):
 //! per size, the fold of the synthetic history into a `Ledger`, then 200 rounds of each question
 //! (p50/p99 in ms). The baseline printed beside each is a plain pass over the same facts that only
-//! sums every report (no figure logic), so the cost of the definitions themselves shows.
+//! sums every report (no figure logic), so the cost of the definitions themselves shows. Last, the
+//! incremental path of the ledger projection: one project touched, the rest reused.
 
 use domain::project::{
     AgreementKind, AgreementSigned, AnnualPlanSet, ConstructionStarted, InvestmentReported,
@@ -169,6 +170,24 @@ fn main() {
         let ranking = time_it(rounds, || {
             std::hint::black_box(Figures::new(&ledger, 2026, at).unit_ranking());
         });
+        // What the ledger projection does after a batch that touched one project: reuse the
+        // other project figures, then the county's progress, the ranking and every dashboard.
+        let kept = Figures::new(&ledger, 2026, at).projects;
+        let one = ledger.projects().next().map(|p| p.id);
+        let incremental = time_it(rounds, || {
+            let f = Figures::update(&ledger, 2026, at, kept.clone(), |id| Some(id) == one);
+            std::hint::black_box((f.target_progress(), f.unit_ranking(), f.dashboard(&Scope::County)));
+        });
+        let clone_only = time_it(rounds, || {
+            std::hint::black_box(kept.clone());
+        });
+        let update_only = time_it(rounds, || {
+            std::hint::black_box(Figures::update(&ledger, 2026, at, kept.clone(), |id| Some(id) == one));
+        });
+        let fixed = Figures::new(&ledger, 2026, at);
+        let sums_only = time_it(rounds, || {
+            std::hint::black_box((fixed.target_progress(), fixed.unit_ranking(), fixed.dashboard(&Scope::County)));
+        });
         println!(
             "{n} projects, {} events: fold {fold_ms:.1} ms ({:.0} events/s)",
             events.len(),
@@ -189,6 +208,14 @@ fn main() {
         println!(
             "  unit ranking                 p50 {:.3} ms  p99 {:.3} ms",
             ranking.0, ranking.1
+        );
+        println!(
+            "  one project touched: update + progress + ranking + county dashboard  p50 {:.3} ms  p99 {:.3} ms  (of which copying the kept figures p50 {:.3} ms)",
+            incremental.0, incremental.1, clone_only.0
+        );
+        println!(
+            "    update alone p50 {:.3} ms; progress + ranking + county dashboard from fixed figures p50 {:.3} ms",
+            update_only.0, sums_only.0
         );
     }
 }
