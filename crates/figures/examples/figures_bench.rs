@@ -176,17 +176,27 @@ fn main() {
         let one = ledger.projects().next().map(|p| p.id);
         let incremental = time_it(rounds, || {
             let f = Figures::update(&ledger, 2026, at, kept.clone(), |id| Some(id) == one);
-            std::hint::black_box((f.target_progress(), f.unit_ranking(), f.dashboard(&Scope::County)));
+            std::hint::black_box((
+                f.target_progress(),
+                f.unit_ranking(),
+                f.dashboard(&Scope::County),
+            ));
         });
         let clone_only = time_it(rounds, || {
             std::hint::black_box(kept.clone());
         });
         let update_only = time_it(rounds, || {
-            std::hint::black_box(Figures::update(&ledger, 2026, at, kept.clone(), |id| Some(id) == one));
+            std::hint::black_box(Figures::update(&ledger, 2026, at, kept.clone(), |id| {
+                Some(id) == one
+            }));
         });
         let fixed = Figures::new(&ledger, 2026, at);
         let sums_only = time_it(rounds, || {
-            std::hint::black_box((fixed.target_progress(), fixed.unit_ranking(), fixed.dashboard(&Scope::County)));
+            std::hint::black_box((
+                fixed.target_progress(),
+                fixed.unit_ranking(),
+                fixed.dashboard(&Scope::County),
+            ));
         });
         println!(
             "{n} projects, {} events: fold {fold_ms:.1} ms ({:.0} events/s)",

@@ -19,8 +19,8 @@ use domain::{Mu, Period, UnitId, Yuan};
 use eventstore::postgres::testing::TestDatabase;
 use eventstore::{EventStore, ExpectedVersion, NewEvent, PgEventStore, Position, RecordedEvent};
 use projections::{
-    CaughtUp, LedgerProjection, Projection, ProjectionError, Projectors, RebuildOptions, RunnerOptions,
-    TimelineProjection, Touched, Tx, WaitOutcome, Waiter, Which, shared,
+    CaughtUp, LedgerProjection, Projection, ProjectionError, Projectors, RebuildOptions,
+    RunnerOptions, TimelineProjection, Touched, Tx, WaitOutcome, Waiter, Which, shared,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -353,7 +353,12 @@ impl Projection for LedgerReplay {
 async fn time_refresh(store: &PgEventStore, limit: Duration) -> Option<Duration> {
     let ledger = LedgerProjection::new(projections::system_clock());
     let any = eventstore::AnyEventStore::from(store.clone());
-    let head = store.all_head().await.unwrap().last.unwrap_or(Position::START);
+    let head = store
+        .all_head()
+        .await
+        .unwrap()
+        .last
+        .unwrap_or(Position::START);
     let mut warm = None;
     for (label, touched) in [("cold", Touched::All), ("warm", Touched::none())] {
         let mut tx = store.pool().begin().await.unwrap();

@@ -1427,7 +1427,11 @@ async fn county_scenario_figures_match_the_hand_computation() {
     assert_eq!(county_ytd.actual, 556 * M);
     // The report for January–May (read at D = 2026-06-30, m = 5): P1 2026-05 5M·u → 50M;
     // P2 5 × 2M·u + 1M → 100M + 4M; P3 5 × 1M × 4 = 20M; P6 3 × 2M × 4 = 24M → 198M.
-    let june = figures::Figures::new(&ledger, 2026, figures::AsOf::now_known(date!(2026 - 06 - 30)));
+    let june = figures::Figures::new(
+        &ledger,
+        2026,
+        figures::AsOf::now_known(date!(2026 - 06 - 30)),
+    );
     assert_eq!(june.dashboard(&Scope::County).ytd_investment, 198 * M);
     // The ranking as of before the corrections: u-a's YTD was 64M.
     let ytd_a = before
@@ -1439,12 +1443,30 @@ async fn county_scenario_figures_match_the_hand_computation() {
     assert_eq!(ytd_a, 64 * M);
     // Everything recorded, and a knowledge time after the last event: the same figures.
     let later = Some(OffsetDateTime::now_utc() + time::Duration::hours(1));
-    for (year, date) in [(2026, date!(2026 - 11 - 26)), (2026, date!(2026 - 06 - 30)), (2025, date!(2025 - 12 - 31))] {
+    for (year, date) in [
+        (2026, date!(2026 - 11 - 26)),
+        (2026, date!(2026 - 06 - 30)),
+        (2025, date!(2025 - 12 - 31)),
+    ] {
         let now = figures::Figures::new(&ledger, year, figures::AsOf::now_known(date));
-        let then = figures::Figures::new(&ledger, year, figures::AsOf { date, known_at: later });
-        assert_eq!(now.target_progress(), then.target_progress(), "{year} {date}");
+        let then = figures::Figures::new(
+            &ledger,
+            year,
+            figures::AsOf {
+                date,
+                known_at: later,
+            },
+        );
+        assert_eq!(
+            now.target_progress(),
+            then.target_progress(),
+            "{year} {date}"
+        );
         assert_eq!(now.unit_ranking(), then.unit_ranking(), "{year} {date}");
-        assert_eq!(now.dashboard(&Scope::Unit("u-b".into())), then.dashboard(&Scope::Unit("u-b".into())));
+        assert_eq!(
+            now.dashboard(&Scope::Unit("u-b".into())),
+            then.dashboard(&Scope::Unit("u-b".into()))
+        );
         assert_eq!(now.projects, then.projects, "{year} {date}");
     }
 
@@ -1476,7 +1498,11 @@ async fn county_scenario_figures_match_the_hand_computation() {
         5 * 8
     );
     let october_tp = text(&pool, "SELECT actual_value::text FROM reporting.target_progress_snapshots WHERE basis = 'as_corrected' AND period = '2026-10' AND scope = 'county' AND metric = 'completed_investment'").await;
-    let october = figures::Figures::new(&ledger, 2026, figures::AsOf::now_known(date!(2026 - 10 - 31)));
+    let october = figures::Figures::new(
+        &ledger,
+        2026,
+        figures::AsOf::now_known(date!(2026 - 10 - 31)),
+    );
     let october_core = october
         .target_progress()
         .into_iter()
@@ -1491,7 +1517,11 @@ async fn county_scenario_figures_match_the_hand_computation() {
     );
     // November closes on 1 December: not yet.
     assert_eq!(
-        scalar_i64(&pool, "SELECT count(*) FROM reporting.dashboard_snapshots WHERE period = '2026-11'").await,
+        scalar_i64(
+            &pool,
+            "SELECT count(*) FROM reporting.dashboard_snapshots WHERE period = '2026-11'"
+        )
+        .await,
         0
     );
 }
@@ -1653,16 +1683,8 @@ async fn sqlite_and_postgresql_project_the_county_into_the_same_rows() {
     // The generated columns are among the compared ones: P4's 30 of 40 mu and 8 of 10 households
     // (75.00 % and 80.00 %, compared without trailing zeros).
     let progress = &pg["expropriation_progress"];
-    assert!(
-        progress
-            .iter()
-            .any(|row| row.contains(&Some("75".into())))
-    );
-    assert!(
-        progress
-            .iter()
-            .any(|row| row.contains(&Some("80".into())))
-    );
+    assert!(progress.iter().any(|row| row.contains(&Some("75".into()))));
+    assert!(progress.iter().any(|row| row.contains(&Some("80".into()))));
     // So are the stored figures from the core, refreshed after catching up on both (2025 and
     // 2026): target progress, ranking, the dashboard, the projects' lights and YTD, the deadline
     // flags, and the month-end snapshots (22 closed months; as reported only where known).

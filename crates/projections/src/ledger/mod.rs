@@ -11,8 +11,8 @@
 mod apply;
 mod decode;
 mod rows;
-mod stored;
 pub(crate) mod store;
+mod stored;
 
 use std::sync::Arc;
 

@@ -348,8 +348,15 @@ const SNAPSHOT_BUDGET: std::time::Duration = std::time::Duration::from_millis(50
 pub(crate) fn reporting_deadline(period: domain::Period, deadline_day: u8) -> OffsetDateTime {
     let next = period.next();
     let day = deadline_day.clamp(1, 28);
-    let date = next.first_day().replace_day(day).unwrap_or(next.first_day());
-    let midnight_after = date.next_day().unwrap_or(date).midnight().assume_offset(COUNTY_OFFSET);
+    let date = next
+        .first_day()
+        .replace_day(day)
+        .unwrap_or(next.first_day());
+    let midnight_after = date
+        .next_day()
+        .unwrap_or(date)
+        .midnight()
+        .assume_offset(COUNTY_OFFSET);
     (midnight_after - time::Duration::MICROSECOND).to_offset(time::UtcOffset::UTC)
 }
 
@@ -397,7 +404,10 @@ fn ranking_rows(figures: &Figures<'_>, as_of_date: &str) -> Vec<UnitRankingRow> 
 }
 
 fn mu_text(ten_thousandths: i64) -> String {
-    metric_value(domain::targets::TargetMetric::ExpropriatedArea, ten_thousandths)
+    metric_value(
+        domain::targets::TargetMetric::ExpropriatedArea,
+        ten_thousandths,
+    )
 }
 
 fn dashboard_rows(figures: &Figures<'_>) -> Vec<DashboardRow> {
@@ -717,7 +727,8 @@ impl StoredFigures {
                 self.snapshots(today, now, deadline_day, prev.map(|p| &p.snapshots))?;
             let took = started.elapsed();
             self.snapshots_stale = false;
-            self.snapshots_due = (took > SNAPSHOT_BUDGET).then(|| std::time::Instant::now() + took * 20);
+            self.snapshots_due =
+                (took > SNAPSHOT_BUDGET).then(|| std::time::Instant::now() + took * 20);
         } else if let Some(p) = prev {
             next.snapshots = p.snapshots.clone();
         }
@@ -732,27 +743,82 @@ impl StoredFigures {
                 .await?;
             tx.delete(&DASHBOARD, "dashboard_year", Keys::Ints(&keys))
                 .await?;
-            let bases = [Basis::AsReported.code().to_owned(), Basis::AsCorrected.code().to_owned()];
-            for table in [&DASHBOARD_SNAPSHOTS, &TARGET_PROGRESS_SNAPSHOTS, &UNIT_RANKING_SNAPSHOTS] {
+            let bases = [
+                Basis::AsReported.code().to_owned(),
+                Basis::AsCorrected.code().to_owned(),
+            ];
+            for table in [
+                &DASHBOARD_SNAPSHOTS,
+                &TARGET_PROGRESS_SNAPSHOTS,
+                &UNIT_RANKING_SNAPSHOTS,
+            ] {
                 tx.delete(table, "basis", Keys::Texts(&bases)).await?;
             }
         }
         let mut written = 0usize;
-        written += upsert(tx, &TARGET_PROGRESS, &next.targets, prev.map(|w| &w.targets), &computed_at).await?;
-        written += upsert(tx, &UNIT_RANKING, &next.ranking, prev.map(|w| &w.ranking), &computed_at).await?;
-        written += upsert(tx, &DASHBOARD, &next.dashboard, prev.map(|w| &w.dashboard), &computed_at).await?;
+        written += upsert(
+            tx,
+            &TARGET_PROGRESS,
+            &next.targets,
+            prev.map(|w| &w.targets),
+            &computed_at,
+        )
+        .await?;
+        written += upsert(
+            tx,
+            &UNIT_RANKING,
+            &next.ranking,
+            prev.map(|w| &w.ranking),
+            &computed_at,
+        )
+        .await?;
+        written += upsert(
+            tx,
+            &DASHBOARD,
+            &next.dashboard,
+            prev.map(|w| &w.dashboard),
+            &computed_at,
+        )
+        .await?;
         let snaps = prev.map(|w| &w.snapshots);
-        written += upsert(tx, &DASHBOARD_SNAPSHOTS, &next.snapshots.dashboard, snaps.map(|s| &s.dashboard), &computed_at).await?;
-        written += upsert(tx, &TARGET_PROGRESS_SNAPSHOTS, &next.snapshots.targets, snaps.map(|s| &s.targets), &computed_at).await?;
-        written += upsert(tx, &UNIT_RANKING_SNAPSHOTS, &next.snapshots.ranking, snaps.map(|s| &s.ranking), &computed_at).await?;
-        let projects: Vec<ProjectFiguresRow> =
-            changed(&next.projects, prev.map(|w| &w.projects)).cloned().collect();
-        let items: Vec<DeadlineFlagsRow> =
-            changed(&next.items, prev.map(|w| &w.items)).cloned().collect();
+        written += upsert(
+            tx,
+            &DASHBOARD_SNAPSHOTS,
+            &next.snapshots.dashboard,
+            snaps.map(|s| &s.dashboard),
+            &computed_at,
+        )
+        .await?;
+        written += upsert(
+            tx,
+            &TARGET_PROGRESS_SNAPSHOTS,
+            &next.snapshots.targets,
+            snaps.map(|s| &s.targets),
+            &computed_at,
+        )
+        .await?;
+        written += upsert(
+            tx,
+            &UNIT_RANKING_SNAPSHOTS,
+            &next.snapshots.ranking,
+            snaps.map(|s| &s.ranking),
+            &computed_at,
+        )
+        .await?;
+        let projects: Vec<ProjectFiguresRow> = changed(&next.projects, prev.map(|w| &w.projects))
+            .cloned()
+            .collect();
+        let items: Vec<DeadlineFlagsRow> = changed(&next.items, prev.map(|w| &w.items))
+            .cloned()
+            .collect();
         tx.update(&PROJECTS, &projects).await?;
         tx.update(&SUPERVISION_ITEMS, &items).await?;
         written += projects.len() + items.len();
-        tracing::debug!(rows = written, snapshots = snapshots_due, "stored figures refreshed");
+        tracing::debug!(
+            rows = written,
+            snapshots = snapshots_due,
+            "stored figures refreshed"
+        );
         self.written = Some(next);
         Ok(())
     }

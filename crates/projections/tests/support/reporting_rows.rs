@@ -132,7 +132,8 @@ pub async fn both_backends_except(
 /// the figure tables hold decimals as `numeric` on PostgreSQL and as numbers (REAL) on SQLite.
 fn plain_decimal(text: &str) -> String {
     let text = if text.contains(['e', 'E']) {
-        text.parse::<f64>().map_or_else(|_| text.to_owned(), |f| f.to_string())
+        text.parse::<f64>()
+            .map_or_else(|_| text.to_owned(), |f| f.to_string())
     } else {
         text.to_owned()
     };
@@ -141,7 +142,11 @@ fn plain_decimal(text: &str) -> String {
     } else {
         text
     };
-    if trimmed == "-0" { "0".to_owned() } else { trimmed }
+    if trimmed == "-0" {
+        "0".to_owned()
+    } else {
+        trimmed
+    }
 }
 
 /// Asserts that the two sides hold the same tables with the same rows, naming the first table
