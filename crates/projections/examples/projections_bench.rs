@@ -325,7 +325,7 @@ async fn latency(
 }
 
 /// The ledger without its date-dependent refresh: measures applying events (the replay of a
-/// rebuild, the live batches) apart from `refresh_current`, which is timed on its own.
+/// rebuild, the live batches) apart from the stored figures' refresh, which is timed on its own.
 struct LedgerReplay(LedgerProjection);
 
 impl Projection for LedgerReplay {
