@@ -18,7 +18,7 @@ use crate::ProjectionError;
 use crate::store::{Conflict, Keys};
 
 /// The snake_case name a domain vocabulary value serializes to.
-fn name_of<T: Serialize>(value: &T) -> String {
+pub(super) fn name_of<T: Serialize>(value: &T) -> String {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(s)) => s,
         Ok(other) => other.to_string(),

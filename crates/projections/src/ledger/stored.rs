@@ -17,6 +17,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
+use super::apply::name_of;
 use super::rows::{PROJECTS, SUPERVISION_ITEMS};
 use crate::ProjectionError;
 use crate::live::{FACT_CATEGORIES, fold};
@@ -328,13 +329,6 @@ fn metric_value(metric: domain::targets::TargetMetric, value: i64) -> String {
     }
 }
 
-fn metric_name(metric: domain::targets::TargetMetric) -> String {
-    match serde_json::to_value(metric) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => format!("{metric:?}"),
-    }
-}
-
 /// The county's offset from UTC (China Standard Time, no daylight saving).
 const COUNTY_OFFSET: time::UtcOffset = time::macros::offset!(+8);
 
@@ -372,7 +366,7 @@ fn target_rows(figures: &Figures<'_>, as_of_date: &str) -> Vec<TargetProgressRow
         .map(|tp| TargetProgressRow {
             target_year: figures.year,
             scope: tp.scope.code().to_owned(),
-            metric: metric_name(tp.metric),
+            metric: name_of(&tp.metric),
             target_value: tp.target.map(|t| metric_value(tp.metric, t)),
             actual_value: metric_value(tp.metric, tp.actual),
             completion_pct: percent(tp.completion),
@@ -484,14 +478,6 @@ fn dashboard_rows(figures: &Figures<'_>) -> Vec<DashboardRow> {
             }
         })
         .collect()
-}
-
-fn name_of<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => s,
-        Ok(other) => other.to_string(),
-        Err(_) => String::new(),
-    }
 }
 
 impl StoredFigures {
